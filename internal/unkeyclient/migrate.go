@@ -1,0 +1,287 @@
+package unkeyclient
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"github.com/unkeyed/sdks/api/go/v2/models/components"
+)
+
+// Key is one pre-hashed key to migrate, in Unkey's terms.
+type Key struct {
+	Hash        string
+	Name        *string
+	ExternalID  *string
+	Meta        map[string]any
+	Roles       []string
+	Permissions []string
+	ExpiresMs   *int64
+	Enabled     bool
+	Credits     *Credits
+	Ratelimits  []Ratelimit
+}
+
+// Credits are a key's usage credits.
+type Credits struct {
+	Remaining int64
+	Refill    *Refill
+}
+
+// Refill says how credits come back.
+type Refill struct {
+	Interval  string // "daily" or "monthly"
+	Amount    int64
+	RefillDay *int64
+}
+
+// Ratelimit is one of a key's rate limits.
+type Ratelimit struct {
+	Name       string
+	Limit      int64
+	DurationMs int64
+	AutoApply  bool
+}
+
+// MigrateRequest is one call of Migrate.
+type MigrateRequest struct {
+	MigrationID string
+	APIID       string
+	Keys        []Key
+	// BatchSize is the most keys per request; batches are also split so that
+	// no body passes MaxBatchBytes.
+	BatchSize int
+}
+
+// MaxBatchBytes keeps every request body well under Unkey's 10 MiB cap.
+const MaxBatchBytes = 5 << 20
+
+// MigrateResult is everything Unkey said about the hashes of a Migrate call.
+// It is complete even when Migrate returns an error: every key ID that came
+// back is in it.
+type MigrateResult struct {
+	// KeyIDs maps each migrated hash to the key ID Unkey gave it.
+	KeyIDs map[string]string
+	// Failed are hashes Unkey refused because a key with that hash already
+	// existed before this call.
+	Failed []string
+	// Unconfirmed are hashes Unkey refused as already existing after an
+	// earlier attempt of the same request lost its answer: most likely that
+	// attempt migrated them, and their key IDs can no longer be learned.
+	Unconfirmed []string
+	// Unanswered are hashes sent in a request whose outcome is unknown.
+	Unanswered []string
+	// NotSent are hashes no request carried (the call stopped first).
+	NotSent []string
+}
+
+// Batches is how many requests Migrate will make for the request.
+func (r MigrateRequest) plan() ([][]components.V2KeysMigrateKeyData, error) {
+	size := r.BatchSize
+	if size <= 0 {
+		size = 100
+	}
+	seen := make(map[string]struct{}, len(r.Keys))
+	var batches [][]components.V2KeysMigrateKeyData
+	var current []components.V2KeysMigrateKeyData
+	currentBytes := 0
+	for _, k := range r.Keys {
+		if _, dup := seen[k.Hash]; dup {
+			// One request with the same hash twice fails as a whole in Unkey.
+			return nil, fmt.Errorf("hash %q appears twice; every hash must be unique", k.Hash)
+		}
+		seen[k.Hash] = struct{}{}
+		item := k.toSDK()
+		encoded, err := json.Marshal(item)
+		if err != nil {
+			return nil, fmt.Errorf("encoding key %q: %w", k.Hash, err)
+		}
+		n := len(encoded) + 1
+		if n > MaxBatchBytes {
+			return nil, fmt.Errorf("key %q alone encodes to %d bytes, more than the %d a request may carry", k.Hash, n, MaxBatchBytes)
+		}
+		if len(current) == size || (len(current) > 0 && currentBytes+n > MaxBatchBytes) {
+			batches = append(batches, current)
+			current, currentBytes = nil, 0
+		}
+		current = append(current, item)
+		currentBytes += n
+	}
+	if len(current) > 0 {
+		batches = append(batches, current)
+	}
+	return batches, nil
+}
+
+// Migrate sends the keys in batches, one request at a time, and returns what
+// Unkey answered for every hash. It stops at the first batch that fails after
+// its retries, or when ctx is cancelled between batches; the result then still
+// holds every key ID that came back.
+func (c *Client) Migrate(ctx context.Context, req MigrateRequest) (MigrateResult, error) {
+	res := MigrateResult{KeyIDs: make(map[string]string, len(req.Keys))}
+	batches, err := req.plan()
+	if err != nil {
+		return res, err
+	}
+	sent := 0
+	for i, batch := range batches {
+		if ctx.Err() != nil {
+			res.NotSent = appendHashes(res.NotSent, batches[i:]...)
+			return res, fmt.Errorf("stopped before batch %d of %d: %w", i+1, len(batches), context.Cause(ctx))
+		}
+		if err := c.migrateBatch(ctx, req, batch, &res); err != nil {
+			res.NotSent = appendHashes(res.NotSent, batches[i+1:]...)
+			return res, fmt.Errorf("batch %d of %d: %w", i+1, len(batches), err)
+		}
+		sent += len(batch)
+		tflog.Info(ctx, "Migrated a batch of keys", map[string]any{
+			"batch": i + 1, "batches": len(batches), "keys_sent": sent, "keys_total": len(req.Keys),
+			"migrated": len(res.KeyIDs), "failed": len(res.Failed) + len(res.Unconfirmed),
+		})
+	}
+	return res, nil
+}
+
+func appendHashes(dst []string, batches ...[]components.V2KeysMigrateKeyData) []string {
+	for _, b := range batches {
+		for _, k := range b {
+			dst = append(dst, k.Hash)
+		}
+	}
+	return dst
+}
+
+func (c *Client) migrateBatch(ctx context.Context, req MigrateRequest, batch []components.V2KeysMigrateKeyData, res *MigrateResult) error {
+	const op = "keys.migrateKeys"
+	var answer *components.V2KeysMigrateKeysResponseBody
+	outcome, err := c.call(ctx, op, func(ctx context.Context) error {
+		resp, err := c.sdk.Keys.MigrateKeys(ctx, components.V2KeysMigrateKeysRequestBody{
+			MigrationID: req.MigrationID, APIID: req.APIID, Keys: batch,
+		})
+		if err != nil {
+			return err
+		}
+		if resp.V2KeysMigrateKeysResponseBody == nil {
+			return errNoBody
+		}
+		answer = resp.V2KeysMigrateKeysResponseBody
+		return nil
+	})
+	if err != nil {
+		if outcome.earlierAttemptMayHaveTakenEffect || outcome.lastAttemptMayHaveTakenEffect {
+			res.Unanswered = appendHashes(res.Unanswered, batch)
+		} else {
+			res.NotSent = appendHashes(res.NotSent, batch)
+		}
+		return err
+	}
+	return recordBatchAnswer(op, batch, answer, outcome.earlierAttemptMayHaveTakenEffect, res)
+}
+
+// recordBatchAnswer checks Unkey's answer against what was sent before
+// trusting any of it, and records each hash exactly once.
+func recordBatchAnswer(op string, batch []components.V2KeysMigrateKeyData, answer *components.V2KeysMigrateKeysResponseBody, retriedAfterLostAnswer bool, res *MigrateResult) error {
+	open := make(map[string]bool, len(batch)) // hash => not yet answered for
+	for _, k := range batch {
+		open[k.Hash] = true
+	}
+	var problems []string
+	keyIDs := make(map[string]bool, len(answer.Data.Migrated))
+	for _, m := range answer.Data.Migrated {
+		switch {
+		case !open[m.Hash]:
+			problems = append(problems, fmt.Sprintf("it lists hash %q as migrated, which was not sent or was listed twice", m.Hash))
+		case m.KeyID == "":
+			problems = append(problems, fmt.Sprintf("it gives hash %q an empty key ID", m.Hash))
+		case keyIDs[m.KeyID]:
+			problems = append(problems, fmt.Sprintf("it gives key ID %q to more than one hash", m.KeyID))
+		default:
+			open[m.Hash] = false
+			keyIDs[m.KeyID] = true
+			res.KeyIDs[m.Hash] = m.KeyID
+		}
+	}
+	for _, h := range answer.Data.Failed {
+		if !open[h] {
+			problems = append(problems, fmt.Sprintf("it lists hash %q as failed, which was not sent or was already answered for", h))
+			continue
+		}
+		open[h] = false
+		if retriedAfterLostAnswer {
+			res.Unconfirmed = append(res.Unconfirmed, h)
+		} else {
+			res.Failed = append(res.Failed, h)
+		}
+	}
+	unanswered := 0
+	for _, k := range batch {
+		if open[k.Hash] {
+			res.Unanswered = append(res.Unanswered, k.Hash)
+			unanswered++
+		}
+	}
+	if unanswered > 0 {
+		problems = append(problems, fmt.Sprintf("it says nothing about %d of the %d hashes sent", unanswered, len(batch)))
+	}
+	if len(problems) > 0 {
+		return &UnreadableAnswerError{Operation: op, Status: 200, RequestID: answer.Meta.RequestID, Reason: joinProblems(problems)}
+	}
+	return nil
+}
+
+func joinProblems(p []string) string {
+	const show = 3
+	if len(p) > show {
+		return fmt.Sprintf("%s; and %d more problems", joinProblems(p[:show]), len(p)-show)
+	}
+	out := p[0]
+	for _, s := range p[1:] {
+		out += "; " + s
+	}
+	return out
+}
+
+func (k Key) toSDK() components.V2KeysMigrateKeyData {
+	enabled := k.Enabled
+	return components.V2KeysMigrateKeyData{
+		Hash:        k.Hash,
+		Name:        k.Name,
+		ExternalID:  k.ExternalID,
+		Meta:        k.Meta,
+		Roles:       k.Roles,
+		Permissions: k.Permissions,
+		Expires:     k.ExpiresMs,
+		Enabled:     &enabled,
+		Credits:     k.Credits.toSDK(),
+		Ratelimits:  ratelimitsToSDK(k.Ratelimits),
+	}
+}
+
+func (c *Credits) toSDK() *components.KeyCreditsData {
+	if c == nil {
+		return nil
+	}
+	remaining := c.Remaining
+	out := &components.KeyCreditsData{Remaining: &remaining}
+	if c.Refill != nil {
+		out.Refill = &components.KeyCreditsRefill{
+			Interval:  components.KeyCreditsRefillInterval(c.Refill.Interval),
+			Amount:    c.Refill.Amount,
+			RefillDay: c.Refill.RefillDay,
+		}
+	}
+	return out
+}
+
+func ratelimitsToSDK(rls []Ratelimit) []components.RatelimitRequest {
+	if rls == nil {
+		return nil
+	}
+	out := make([]components.RatelimitRequest, len(rls))
+	for i, r := range rls {
+		autoApply := r.AutoApply
+		out[i] = components.RatelimitRequest{Name: r.Name, Limit: r.Limit, Duration: r.DurationMs, AutoApply: &autoApply}
+	}
+	return out
+}

@@ -1,0 +1,154 @@
+package unkeyclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+// RetryPolicy bounds how long one call keeps retrying.
+type RetryPolicy struct {
+	// MaxElapsed is the most time spent waiting between attempts of one call,
+	// Retry-After waits included. A wait that would pass it is not started.
+	MaxElapsed     time.Duration
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+}
+
+// DefaultRetryMaxElapsed is the documented bound on retrying one request.
+const DefaultRetryMaxElapsed = 5 * time.Minute
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxElapsed == 0 {
+		p.MaxElapsed = DefaultRetryMaxElapsed
+	}
+	if p.InitialBackoff == 0 {
+		p.InitialBackoff = 500 * time.Millisecond
+	}
+	if p.MaxBackoff == 0 {
+		p.MaxBackoff = 20 * time.Second
+	}
+	return p
+}
+
+// attemptFailure is one failed attempt, classified.
+type attemptFailure struct {
+	err error
+	// retryable: trying again can succeed and cannot do harm.
+	retryable bool
+	// mayHaveTakenEffect: Unkey may have carried the request out although
+	// it did not say so (the answer was lost or came from a gateway).
+	mayHaveTakenEffect bool
+	retryAfter         time.Duration
+}
+
+// callOutcome tells a caller of a non-idempotent operation whether any
+// attempt may have taken effect before the one whose answer it got.
+type callOutcome struct {
+	earlierAttemptMayHaveTakenEffect bool
+	lastAttemptMayHaveTakenEffect    bool
+	attempts                         int
+}
+
+// call runs fn until it succeeds, fails for good, or the retry budget is
+// spent. Each attempt runs on a context that Terraform's cancellation does not
+// reach, so an interrupt never cuts a request off halfway (leaving its effect
+// unknown); cancellation is honoured between attempts instead.
+func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Context) error) (callOutcome, error) {
+	var out callOutcome
+	deadline := time.Now().Add(c.retry.MaxElapsed)
+	backoff := c.retry.InitialBackoff
+	for {
+		out.attempts++
+		attemptCtx, ex := withExchange(context.WithoutCancel(ctx))
+		err := fn(attemptCtx)
+		if err == nil {
+			return out, nil
+		}
+		failure := c.classify(op, err, ex)
+		out.lastAttemptMayHaveTakenEffect = failure.mayHaveTakenEffect
+		if !failure.retryable {
+			return out, failure.err
+		}
+		wait := backoff
+		if failure.retryAfter > 0 {
+			wait = failure.retryAfter
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return out, fmt.Errorf("%w (gave up after %d attempts: the next wait of %s would pass the %s retry limit)",
+				failure.err, out.attempts, wait, c.retry.MaxElapsed)
+		}
+		tflog.Warn(ctx, "Unkey request failed, retrying", map[string]any{
+			"operation": op, "attempt": out.attempts, "wait": wait.String(), "error": failure.err.Error(),
+		})
+		if failure.mayHaveTakenEffect {
+			out.earlierAttemptMayHaveTakenEffect = true
+		}
+		select {
+		case <-ctx.Done():
+			return out, fmt.Errorf("%w; stopped retrying because the operation was cancelled", failure.err)
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, c.retry.MaxBackoff)
+	}
+}
+
+func (c *Client) classify(op string, err error, ex *exchange) attemptFailure {
+	switch {
+	case ex.status >= 400:
+		apiErr := apiErrorFrom(op, ex)
+		apiErr.Detail = c.scrub(apiErr.Detail)
+		apiErr.Body = c.scrub(apiErr.Body)
+		f := attemptFailure{err: apiErr}
+		switch {
+		case ex.status == http.StatusTooManyRequests:
+			f.retryable = true
+			f.retryAfter = parseRetryAfter(ex.header.Get("Retry-After"))
+		case ex.status >= 500:
+			f.retryable = true
+			// Unkey's own 500 means its transaction rolled back; a gateway's
+			// 502/504, or any 5xx that is not Unkey's error object, may
+			// hide a request that was carried out.
+			f.mayHaveTakenEffect = ex.status == http.StatusBadGateway || ex.status == http.StatusGatewayTimeout || apiErr.Type == ""
+		}
+		return f
+	case ex.status >= 200 && ex.status < 300:
+		return attemptFailure{
+			err: &UnreadableAnswerError{
+				Operation: op, Status: ex.status, Reason: c.scrub(err.Error()),
+				BodyStart: c.scrub(truncate(string(ex.bodyStart()), 120)),
+			},
+			mayHaveTakenEffect: true,
+		}
+	case ex.transportErr != nil:
+		return attemptFailure{
+			err:                &TransportError{Operation: op, Sent: ex.wroteRequest, Err: &scrubbedError{msg: c.scrub(ex.transportErr.Error()), err: ex.transportErr}},
+			retryable:          true,
+			mayHaveTakenEffect: ex.wroteRequest,
+		}
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return attemptFailure{err: apiErr}
+	}
+	return attemptFailure{err: &scrubbedError{msg: op + ": " + c.scrub(err.Error()), err: err}}
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; zero when absent.
+func parseRetryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
+}

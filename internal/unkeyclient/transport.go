@@ -1,0 +1,143 @@
+package unkeyclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+)
+
+// exchange is what the transport saw of one HTTP attempt. The SDK turns
+// responses into typed errors that drop headers (Retry-After) and, for
+// application/problem+json bodies, the parsed problem; the transport keeps
+// both so that errors and retries are decided from what really happened.
+type exchange struct {
+	wroteRequest bool
+	status       int
+	header       http.Header
+	errorBody    []byte // whole body of a non-2xx answer (capped)
+	bodyPrefix   *prefixReader
+	transportErr error
+}
+
+// bodyStart returns the first bytes of a 2xx body, for error messages about
+// answers that could not be read.
+func (e *exchange) bodyStart() []byte {
+	if e.bodyPrefix == nil {
+		return nil
+	}
+	return e.bodyPrefix.prefix.Bytes()
+}
+
+type exchangeKey struct{}
+type nullFieldsKey struct{}
+
+func withExchange(ctx context.Context) (context.Context, *exchange) {
+	ex := &exchange{}
+	return context.WithValue(ctx, exchangeKey{}, ex), ex
+}
+
+// withNullFields makes the transport send the named top-level JSON fields as
+// null. The SDK omits nil fields, but Unkey's update endpoints clear a value
+// only when it is sent as an explicit null.
+func withNullFields(ctx context.Context, fields []string) context.Context {
+	if len(fields) == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, nullFieldsKey{}, fields)
+}
+
+const maxErrorBody = 1 << 20
+
+type observingTransport struct {
+	next      http.RoundTripper
+	userAgent string
+}
+
+func (t *observingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	req = req.Clone(ctx)
+	if t.userAgent != "" {
+		req.Header.Set("User-Agent", t.userAgent)
+	}
+	if fields, ok := ctx.Value(nullFieldsKey{}).([]string); ok {
+		if err := setNullFields(req, fields); err != nil {
+			return nil, err
+		}
+	}
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	if ex == nil {
+		return t.next.RoundTrip(req)
+	}
+	*ex = exchange{}
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { ex.wroteRequest = true }}
+	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
+
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		ex.transportErr = err
+		return nil, err
+	}
+	ex.status = resp.StatusCode
+	ex.header = resp.Header.Clone()
+	if resp.StatusCode >= 300 {
+		body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		_ = resp.Body.Close()
+		if readErr != nil {
+			ex.transportErr = readErr
+			return nil, readErr
+		}
+		ex.errorBody = body
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		return resp, nil
+	}
+	ex.bodyPrefix = &prefixReader{ReadCloser: resp.Body}
+	resp.Body = ex.bodyPrefix
+	return resp, nil
+}
+
+func setNullFields(req *http.Request, fields []string) error {
+	if req.Body == nil {
+		return nil
+	}
+	raw, err := io.ReadAll(req.Body)
+	if err != nil {
+		return err
+	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return err
+	}
+	for _, f := range fields {
+		body[f] = json.RawMessage("null")
+	}
+	out, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req.Body = io.NopCloser(bytes.NewReader(out))
+	req.ContentLength = int64(len(out))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out)), nil }
+	return nil
+}
+
+// prefixReader keeps the first bytes read through it.
+type prefixReader struct {
+	io.ReadCloser
+	prefix bytes.Buffer
+}
+
+const keptPrefix = 512
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	n, err := p.ReadCloser.Read(b)
+	if room := keptPrefix - p.prefix.Len(); room > 0 && n > 0 {
+		p.prefix.Write(b[:min(n, room)])
+	}
+	return n, err
+}
+
+func parseIP(host string) net.IP { return net.ParseIP(host) }
