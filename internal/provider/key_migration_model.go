@@ -1,0 +1,250 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-jsontypes/jsontypes"
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
+)
+
+type keyMigrationModel struct {
+	ID                types.String `tfsdk:"id"`
+	MigrationID       types.String `tfsdk:"migration_id"`
+	APIID             types.String `tfsdk:"api_id"`
+	HashFormat        types.String `tfsdk:"hash_format"`
+	BatchSize         types.Int64  `tfsdk:"batch_size"`
+	DeletionPolicy    types.String `tfsdk:"deletion_policy"`
+	Keys              types.Map    `tfsdk:"keys"`
+	KeyIDs            types.Map    `tfsdk:"key_ids"`
+	FailedHashes      types.Set    `tfsdk:"failed_hashes"`
+	UnconfirmedHashes types.Set    `tfsdk:"unconfirmed_hashes"`
+}
+
+type keySettingsModel struct {
+	Name        types.String         `tfsdk:"name"`
+	ExternalID  types.String         `tfsdk:"external_id"`
+	Meta        jsontypes.Normalized `tfsdk:"meta"`
+	Roles       []string             `tfsdk:"roles"`
+	Permissions []string             `tfsdk:"permissions"`
+	Expires     timetypes.RFC3339    `tfsdk:"expires"`
+	Enabled     types.Bool           `tfsdk:"enabled"`
+	Credits     *creditsModel        `tfsdk:"credits"`
+	Ratelimits  []ratelimitModel     `tfsdk:"ratelimits"`
+}
+
+type creditsModel struct {
+	Remaining types.Int64  `tfsdk:"remaining"`
+	Refill    *refillModel `tfsdk:"refill"`
+}
+
+type refillModel struct {
+	Interval  types.String `tfsdk:"interval"`
+	Amount    types.Int64  `tfsdk:"amount"`
+	RefillDay types.Int64  `tfsdk:"refill_day"`
+}
+
+type ratelimitModel struct {
+	Name      types.String         `tfsdk:"name"`
+	Limit     types.Int64          `tfsdk:"limit"`
+	Duration  timetypes.GoDuration `tfsdk:"duration"`
+	AutoApply types.Bool           `tfsdk:"auto_apply"`
+}
+
+// migrationRecord is what the resource knows of every hash it was given.
+type migrationRecord struct {
+	keyIDs      map[string]string
+	failed      map[string]bool
+	unconfirmed map[string]bool
+}
+
+func recordFrom(ctx context.Context, m keyMigrationModel) (migrationRecord, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	rec := migrationRecord{keyIDs: map[string]string{}, failed: map[string]bool{}, unconfirmed: map[string]bool{}}
+	if !m.KeyIDs.IsNull() && !m.KeyIDs.IsUnknown() {
+		diags.Append(m.KeyIDs.ElementsAs(ctx, &rec.keyIDs, false)...)
+	}
+	rec.failed = stringSet(ctx, m.FailedHashes, &diags)
+	rec.unconfirmed = stringSet(ctx, m.UnconfirmedHashes, &diags)
+	return rec, diags
+}
+
+func stringSet(ctx context.Context, s types.Set, diags *diag.Diagnostics) map[string]bool {
+	out := map[string]bool{}
+	if s.IsNull() || s.IsUnknown() {
+		return out
+	}
+	var items []string
+	diags.Append(s.ElementsAs(ctx, &items, false)...)
+	for _, h := range items {
+		out[h] = true
+	}
+	return out
+}
+
+// accounted reports whether Unkey has given an outcome for hash.
+func (r migrationRecord) accounted(hash string) bool {
+	_, migrated := r.keyIDs[hash]
+	return migrated || r.failed[hash] || r.unconfirmed[hash]
+}
+
+func (r migrationRecord) forget(hash string) {
+	delete(r.keyIDs, hash)
+	delete(r.failed, hash)
+	delete(r.unconfirmed, hash)
+}
+
+// setOn writes the record into the model's computed attributes.
+func (r migrationRecord) setOn(ctx context.Context, m *keyMigrationModel) diag.Diagnostics {
+	var diags, d diag.Diagnostics
+	m.KeyIDs, d = types.MapValueFrom(ctx, types.StringType, r.keyIDs)
+	diags.Append(d...)
+	m.FailedHashes, d = types.SetValueFrom(ctx, types.StringType, sortedKeys(r.failed))
+	diags.Append(d...)
+	m.UnconfirmedHashes, d = types.SetValueFrom(ctx, types.StringType, sortedKeys(r.unconfirmed))
+	diags.Append(d...)
+	return diags
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// keySettings reads the keys map into plain settings by hash.
+func keySettings(ctx context.Context, keys types.Map) (map[string]keySettingsModel, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	out := make(map[string]keySettingsModel, len(keys.Elements()))
+	for hash, v := range keys.Elements() {
+		obj, ok := v.(basetypes.ObjectValue)
+		if !ok {
+			diags.AddError("Unexpected key value", fmt.Sprintf("keys[%q] is a %T. This is a bug in the provider.", hash, v))
+			continue
+		}
+		var k keySettingsModel
+		diags.Append(obj.As(ctx, &k, basetypes.ObjectAsOptions{})...)
+		out[hash] = k
+	}
+	return out, diags
+}
+
+// toClientKey converts settings into Unkey's terms. Validation has already
+// run, so errors here mean a value changed form, not bad input.
+func (k keySettingsModel) toClientKey(hash string) (unkeyclient.Key, error) {
+	key := unkeyclient.Key{
+		Hash:        hash,
+		Name:        k.Name.ValueStringPointer(),
+		ExternalID:  k.ExternalID.ValueStringPointer(),
+		Roles:       sortedCopy(k.Roles),
+		Permissions: sortedCopy(k.Permissions),
+		Enabled:     k.Enabled.IsNull() || k.Enabled.ValueBool(),
+	}
+	if !k.Meta.IsNull() {
+		dec := json.NewDecoder(bytes.NewReader([]byte(k.Meta.ValueString())))
+		dec.UseNumber() // keep large integers exact
+		if err := dec.Decode(&key.Meta); err != nil {
+			return key, fmt.Errorf("keys[%q].meta: %w", hash, err)
+		}
+	}
+	if !k.Expires.IsNull() {
+		t, err := time.Parse(time.RFC3339, k.Expires.ValueString())
+		if err != nil {
+			return key, fmt.Errorf("keys[%q].expires: %w", hash, err)
+		}
+		ms := t.UnixMilli()
+		key.ExpiresMs = &ms
+	}
+	if k.Credits != nil {
+		key.Credits = &unkeyclient.Credits{Remaining: k.Credits.Remaining.ValueInt64()}
+		if r := k.Credits.Refill; r != nil {
+			key.Credits.Refill = &unkeyclient.Refill{Interval: r.Interval.ValueString(), Amount: r.Amount.ValueInt64(), RefillDay: r.RefillDay.ValueInt64Pointer()}
+		}
+	}
+	for i, rl := range k.Ratelimits {
+		d, err := time.ParseDuration(rl.Duration.ValueString())
+		if err != nil {
+			return key, fmt.Errorf("keys[%q].ratelimits[%d].duration: %w", hash, i, err)
+		}
+		key.Ratelimits = append(key.Ratelimits, unkeyclient.Ratelimit{
+			Name: rl.Name.ValueString(), Limit: rl.Limit.ValueInt64(), DurationMs: d.Milliseconds(), AutoApply: rl.AutoApply.ValueBool(),
+		})
+	}
+	return key, nil
+}
+
+func sortedCopy(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	out := slices.Clone(s)
+	sort.Strings(out)
+	return out
+}
+
+// settingsChange is what must be sent to bring a migrated key from its old
+// settings to its new ones.
+type settingsChange struct {
+	fields             []unkeyclient.Field
+	rolesChanged       bool
+	permissionsChanged bool
+}
+
+func (c settingsChange) empty() bool {
+	return len(c.fields) == 0 && !c.rolesChanged && !c.permissionsChanged
+}
+
+func diffSettings(old, new unkeyclient.Key) settingsChange {
+	var c settingsChange
+	add := func(f unkeyclient.Field, a, b any) {
+		if !reflect.DeepEqual(a, b) {
+			c.fields = append(c.fields, f)
+		}
+	}
+	add(unkeyclient.FieldName, old.Name, new.Name)
+	add(unkeyclient.FieldExternalID, old.ExternalID, new.ExternalID)
+	add(unkeyclient.FieldMeta, old.Meta, new.Meta)
+	add(unkeyclient.FieldExpires, old.ExpiresMs, new.ExpiresMs)
+	add(unkeyclient.FieldEnabled, old.Enabled, new.Enabled)
+	add(unkeyclient.FieldCredits, old.Credits, new.Credits)
+	add(unkeyclient.FieldRatelimits, old.Ratelimits, new.Ratelimits)
+	c.rolesChanged = !slices.Equal(old.Roles, new.Roles)
+	c.permissionsChanged = !slices.Equal(old.Permissions, new.Permissions)
+	return c
+}
+
+// withEntries returns keys with the given hashes' values taken from other
+// (or dropped when other lacks them).
+func withEntries(keys types.Map, other types.Map, hashes []string) (types.Map, diag.Diagnostics) {
+	if len(hashes) == 0 {
+		return keys, nil
+	}
+	elems := make(map[string]attr.Value, len(keys.Elements())+len(hashes))
+	for h, v := range keys.Elements() {
+		elems[h] = v
+	}
+	otherElems := other.Elements()
+	for _, h := range hashes {
+		if v, ok := otherElems[h]; ok {
+			elems[h] = v
+		} else {
+			delete(elems, h)
+		}
+	}
+	return types.MapValue(keys.ElementType(context.Background()), elems)
+}

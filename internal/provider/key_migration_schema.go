@@ -1,0 +1,229 @@
+package provider
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-framework-jsontypes/jsontypes"
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// Limits below are Unkey's own, from its OpenAPI document.
+const (
+	hashFormatSHA256Base64 = "sha256_base64"
+	hashFormatSHA256Hex    = "sha256_hex"
+
+	deletionPolicyAbandon = "abandon"
+	deletionPolicyDelete  = "delete"
+
+	defaultBatchSize = 100
+	maxBatchSize     = 1000
+)
+
+var permissionPattern = regexp.MustCompile(`^[a-zA-Z0-9_:\-\.\*]+$`)
+
+func (r *keyMigrationResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "Migrates existing, pre-hashed API keys into an Unkey API through `keys.migrateKeys`, so that no customer has to rotate a key, " +
+			"and records the key ID Unkey gives every hash. Adding hashes later migrates only the new ones; changing a migrated key's settings " +
+			"updates that key alone. Import is not possible: Unkey cannot tell which key ID belongs to a hash.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Description:   "An identifier of this migration in Terraform: `<migration_id>/<api_id>`.",
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"migration_id": schema.StringAttribute{
+				Description:   "The migration ID Unkey support created for your workspace. It selects the hash algorithm Unkey verifies the keys with. Changing it replaces the resource.",
+				Required:      true,
+				Validators:    []validator.String{stringvalidator.LengthBetween(3, 255)},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"api_id": schema.StringAttribute{
+				Description:   "The ID of the Unkey API the keys are migrated into. Changing it replaces the resource.",
+				Required:      true,
+				Validators:    []validator.String{stringvalidator.LengthBetween(3, 255)},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"hash_format": schema.StringAttribute{
+				Description: "Checks every hash at plan time: `sha256_base64` (the standard base64 SHA-256 of the whole key, what `sha256` migrations verify) " +
+					"or `sha256_hex` (64 hex characters, e.g. for the seamapi prefixed-api-key algorithm). Unset: any hash of at least 3 characters.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.OneOf(hashFormatSHA256Base64, hashFormatSHA256Hex)},
+			},
+			"batch_size": schema.Int64Attribute{
+				Description: "How many keys one `keys.migrateKeys` request carries (1–1000, default 100). Batches are also split so that no request body passes 5 MiB.",
+				Optional:    true,
+				Computed:    true,
+				Default:     int64default.StaticInt64(defaultBatchSize),
+				Validators:  []validator.Int64{int64validator.Between(1, maxBatchSize)},
+			},
+			"deletion_policy": schema.StringAttribute{
+				Description: "What happens in Unkey to the keys of hashes removed from `keys`, and to all keys when the resource is destroyed: " +
+					"`abandon` (default) leaves them in Unkey and only forgets them; `delete` deletes them permanently (`keys.deleteKey` with `permanent`), " +
+					"which also frees their hashes so that they can be migrated again.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(deletionPolicyAbandon),
+				Validators: []validator.String{stringvalidator.OneOf(deletionPolicyAbandon, deletionPolicyDelete)},
+			},
+			"keys": schema.MapNestedAttribute{
+				Description: "The keys to migrate, keyed by their hash. Keep this list stable: removing a hash forgets its key (see `deletion_policy`).",
+				Required:    true,
+				Validators: []validator.Map{
+					mapvalidator.SizeAtLeast(1),
+					mapvalidator.KeysAre(stringvalidator.LengthAtLeast(3)),
+				},
+				NestedObject: schema.NestedAttributeObject{Attributes: keySettingsAttributes()},
+			},
+			"key_ids": schema.MapAttribute{
+				Description: "The key ID Unkey gave each migrated hash. Unkey cannot look a key up by hash, so this is the only record of them.",
+				Computed:    true,
+				ElementType: types.StringType,
+			},
+			"failed_hashes": schema.SetAttribute{
+				Description: "Hashes Unkey did not migrate because a key with that hash already exists in Unkey (from another migration or created there).",
+				Computed:    true,
+				ElementType: types.StringType,
+			},
+			"unconfirmed_hashes": schema.SetAttribute{
+				Description: "Hashes whose first request lost its answer (dropped connection or gateway error) and that Unkey then reported as already existing: " +
+					"that lost request most likely migrated them, but Unkey never returned their key IDs. They are never sent again; see the guide for how to reconcile them.",
+				Computed:    true,
+				ElementType: types.StringType,
+			},
+		},
+	}
+}
+
+func keySettingsAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"name": schema.StringAttribute{
+			Description: "A human-readable name for the key (1–255 characters).",
+			Optional:    true,
+			Validators:  []validator.String{stringvalidator.LengthBetween(1, 255)},
+		},
+		"external_id": schema.StringAttribute{
+			Description: "The ID of the key's owner in your system (1–255 characters); Unkey links the key to an identity with this ID, creating it if needed.",
+			Optional:    true,
+			Validators:  []validator.String{stringvalidator.LengthBetween(1, 255)},
+		},
+		"meta": schema.StringAttribute{
+			Description: "Metadata returned when the key is verified: a JSON object (use `jsonencode`) of at most 100 properties. Compared semantically, so formatting does not matter.",
+			Optional:    true,
+			CustomType:  jsontypes.NormalizedType{},
+			Validators:  []validator.String{jsonObjectValidator{maxProperties: 100}},
+		},
+		"roles": schema.SetAttribute{
+			Description: "Roles to give the key (at most 100, each 1–128 characters). Unkey creates roles that do not exist yet.",
+			Optional:    true,
+			ElementType: types.StringType,
+			Validators: []validator.Set{
+				setvalidator.SizeAtMost(100),
+				setvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 128)),
+			},
+		},
+		"permissions": schema.SetAttribute{
+			Description: "Permissions to give the key directly (at most 1000, each 1–128 characters of letters, digits and `_:-.*`). Unkey creates permissions that do not exist yet.",
+			Optional:    true,
+			ElementType: types.StringType,
+			Validators: []validator.Set{
+				setvalidator.SizeAtMost(1000),
+				setvalidator.ValueStringsAre(
+					stringvalidator.LengthBetween(1, 128),
+					stringvalidator.RegexMatches(permissionPattern, "may contain only letters, digits and the characters _ : - . *"),
+				),
+			},
+		},
+		"expires": schema.StringAttribute{
+			Description: "When the key stops working, as an RFC 3339 timestamp such as `2030-01-01T00:00:00Z` (before 2100-01-01). Sent to Unkey as Unix milliseconds.",
+			Optional:    true,
+			CustomType:  timetypes.RFC3339Type{},
+			Validators:  []validator.String{expiresValidator{}},
+		},
+		"enabled": schema.BoolAttribute{
+			Description: "Whether the key can be verified. Default `true`.",
+			Optional:    true,
+			Computed:    true,
+			Default:     booldefault.StaticBool(true),
+		},
+		"credits": schema.SingleNestedAttribute{
+			Description: "Usage credits: each verification uses one, and the key stops verifying at zero.",
+			Optional:    true,
+			Attributes: map[string]schema.Attribute{
+				"remaining": schema.Int64Attribute{
+					Description: "Credits left (0 or more).",
+					Required:    true,
+					Validators:  []validator.Int64{int64validator.AtLeast(0)},
+				},
+				"refill": schema.SingleNestedAttribute{
+					Description: "Refills the credits on a schedule.",
+					Optional:    true,
+					Validators:  []validator.Object{refillDayValidator{}},
+					Attributes: map[string]schema.Attribute{
+						"interval": schema.StringAttribute{
+							Description: "`daily` or `monthly`.",
+							Required:    true,
+							Validators:  []validator.String{stringvalidator.OneOf("daily", "monthly")},
+						},
+						"amount": schema.Int64Attribute{
+							Description: "How many credits each refill sets (1 or more).",
+							Required:    true,
+							Validators:  []validator.Int64{int64validator.AtLeast(1)},
+						},
+						"refill_day": schema.Int64Attribute{
+							Description: "Day of the month of a `monthly` refill (1–31; months without that day refill on their last day). Required for `monthly`, not allowed for `daily`.",
+							Optional:    true,
+							Validators:  []validator.Int64{int64validator.Between(1, 31)},
+						},
+					},
+				},
+			},
+		},
+		"ratelimits": schema.ListNestedAttribute{
+			Description: "Rate limits of the key (at most 50, names unique).",
+			Optional:    true,
+			Validators:  []validator.List{listvalidator.SizeAtMost(50), uniqueRatelimitNamesValidator{}},
+			NestedObject: schema.NestedAttributeObject{
+				Attributes: map[string]schema.Attribute{
+					"name": schema.StringAttribute{
+						Description: "The rate limit's name (3–128 characters), used to select it when verifying.",
+						Required:    true,
+						Validators:  []validator.String{stringvalidator.LengthBetween(3, 128)},
+					},
+					"limit": schema.Int64Attribute{
+						Description: "Requests allowed per window (1 or more).",
+						Required:    true,
+						Validators:  []validator.Int64{int64validator.AtLeast(1)},
+					},
+					"duration": schema.StringAttribute{
+						Description: "The window, as a Go duration such as `1s`, `1m` or `24h` (at least `1s`, whole milliseconds).",
+						Required:    true,
+						CustomType:  timetypes.GoDurationType{},
+						Validators:  []validator.String{ratelimitDurationValidator{}},
+					},
+					"auto_apply": schema.BoolAttribute{
+						Description: "Whether verifications use this limit without naming it. Default `false`.",
+						Optional:    true,
+						Computed:    true,
+						Default:     booldefault.StaticBool(false),
+					},
+				},
+			},
+		},
+	}
+}

@@ -1,0 +1,219 @@
+// Package provider implements the Unkey Terraform provider.
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/BurntSushi/toml"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
+)
+
+var _ provider.Provider = (*unkeyProvider)(nil)
+
+// New returns a constructor of the provider at the given version.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &unkeyProvider{version: version} }
+}
+
+type unkeyProvider struct {
+	version string
+}
+
+type providerModel struct {
+	RootKey types.String `tfsdk:"root_key"`
+	APIURL  types.String `tfsdk:"api_url"`
+}
+
+// providerData is what resources and data sources receive. client is nil
+// while the provider configuration is not known yet (it depends on other
+// resources); plans do not need it, and applies always have it.
+type providerData struct {
+	client *unkeyclient.Client
+}
+
+func (p *unkeyProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "unkey"
+	resp.Version = p.version
+}
+
+func (p *unkeyProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "Manages Unkey (https://unkey.com): migrate existing API keys into Unkey without rotating them.",
+		Attributes: map[string]schema.Attribute{
+			"root_key": schema.StringAttribute{
+				Description: "An Unkey root key. When unset, the provider reads `UNKEY_ROOT_KEY`, then `root_key` in the Unkey CLI's config file " +
+					"(`~/.unkey/config.toml`, or the file named by `UNKEY_CONFIG`). Prefer the environment over writing the key in configuration.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"api_url": schema.StringAttribute{
+				Description: "The Unkey API's base URL. When unset, the provider reads `UNKEY_API_URL`, then `UNKEY_API_BASE_URL`, " +
+					"then uses `" + unkeyclient.DefaultBaseURL + "`. Must be an absolute http(s) URL; plain http is accepted only for loopback hosts.",
+				Optional: true,
+			},
+		},
+	}
+}
+
+func (p *unkeyProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	data := &providerData{}
+	resp.ResourceData, resp.DataSourceData = data, data
+	if cfg.RootKey.IsUnknown() || cfg.APIURL.IsUnknown() {
+		// Known at apply time; plans of this provider's resources make no
+		// API calls, so there is nothing to do yet.
+		return
+	}
+
+	apiURL := resolveAPIURL(cfg.APIURL)
+	if err := unkeyclient.ValidateBaseURL(apiURL); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("api_url"), "Invalid Unkey API URL",
+			fmt.Sprintf("The API URL (from %s) is not usable: %s.", apiURLSource(cfg.APIURL), err))
+		return
+	}
+	rootKey, diags := resolveRootKey(cfg.RootKey)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	client, err := unkeyclient.New(unkeyclient.Config{
+		BaseURL:   apiURL,
+		RootKey:   rootKey,
+		UserAgent: fmt.Sprintf("terraform-provider-unkey/%s Terraform/%s", p.version, req.TerraformVersion),
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Could not configure the Unkey client", err.Error())
+		return
+	}
+	data.client = client
+}
+
+func resolveAPIURL(attr types.String) string {
+	if v := attr.ValueString(); v != "" {
+		return v
+	}
+	for _, env := range []string{"UNKEY_API_URL", "UNKEY_API_BASE_URL"} {
+		if v := os.Getenv(env); v != "" {
+			return v
+		}
+	}
+	return unkeyclient.DefaultBaseURL
+}
+
+func apiURLSource(attr types.String) string {
+	if attr.ValueString() != "" {
+		return "api_url"
+	}
+	for _, env := range []string{"UNKEY_API_URL", "UNKEY_API_BASE_URL"} {
+		if os.Getenv(env) != "" {
+			return env
+		}
+	}
+	return "the default"
+}
+
+// resolveRootKey follows the order the unkey CLI uses: the attribute, the
+// environment, then the CLI's config file.
+func resolveRootKey(attr types.String) (string, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if v := attr.ValueString(); v != "" {
+		return v, diags
+	}
+	if v := os.Getenv("UNKEY_ROOT_KEY"); v != "" {
+		return v, diags
+	}
+	file := cliConfigPath()
+	key, err := rootKeyFromCLIConfig(file)
+	if err != nil {
+		diags.AddAttributeError(path.Root("root_key"), "Could not read the Unkey CLI config file", err.Error())
+		return "", diags
+	}
+	if key != "" {
+		return key, diags
+	}
+	diags.AddAttributeError(path.Root("root_key"), "No Unkey root key",
+		fmt.Sprintf("The provider needs an Unkey root key. Give it one of these ways: the provider's root_key attribute, "+
+			"the UNKEY_ROOT_KEY environment variable, or root_key in the Unkey CLI config file (%s; set UNKEY_CONFIG to use another file).", file))
+	return "", diags
+}
+
+func cliConfigPath() string {
+	if v := os.Getenv("UNKEY_CONFIG"); v != "" {
+		return v
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join("~", ".unkey", "config.toml")
+	}
+	return filepath.Join(home, ".unkey", "config.toml")
+}
+
+// rootKeyFromCLIConfig returns root_key from the file, or "" when the file
+// does not exist or does not set it.
+func rootKeyFromCLIConfig(file string) (string, error) {
+	var cfg struct {
+		RootKey string `toml:"root_key"`
+	}
+	_, err := toml.DecodeFile(file, &cfg)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		// The decoder's message can quote the file's contents; name the line only.
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return "", fmt.Errorf("%s is not valid TOML (line %d)", file, perr.Position.Line)
+		}
+		return "", fmt.Errorf("reading %s: %w", file, err)
+	}
+	return cfg.RootKey, nil
+}
+
+func (p *unkeyProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{NewKeyMigrationResource}
+}
+
+func (p *unkeyProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return nil
+}
+
+// clientFrom returns the configured client, or an error diagnostic when the
+// provider configuration was still unknown.
+func clientFrom(data *providerData) (*unkeyclient.Client, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if data == nil || data.client == nil {
+		diags.AddError("Unkey provider not configured",
+			"The provider's root_key or api_url was not known when this operation ran. Apply the resources they depend on first, or set them directly.")
+		return nil, diags
+	}
+	return data.client, diags
+}
+
+// providerDataFrom unpacks the provider's data in a Configure method.
+func providerDataFrom(v any) (*providerData, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if v == nil {
+		return nil, diags
+	}
+	data, ok := v.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider.", v))
+	}
+	return data, diags
+}

@@ -1,0 +1,507 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
+)
+
+var (
+	_ resource.ResourceWithConfigure      = (*keyMigrationResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*keyMigrationResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*keyMigrationResource)(nil)
+)
+
+// NewKeyMigrationResource is the unkey_key_migration resource.
+func NewKeyMigrationResource() resource.Resource { return &keyMigrationResource{} }
+
+type keyMigrationResource struct {
+	data *providerData
+}
+
+func (r *keyMigrationResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_key_migration"
+}
+
+func (r *keyMigrationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	data, diags := providerDataFrom(req.ProviderData)
+	resp.Diagnostics.Append(diags...)
+	r.data = data
+}
+
+// ValidateConfig checks every hash against hash_format at plan time.
+func (r *keyMigrationResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var format types.String
+	var keys types.Map
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("hash_format"), &format)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("keys"), &keys)...)
+	if resp.Diagnostics.HasError() || format.IsNull() || format.IsUnknown() || keys.IsNull() || keys.IsUnknown() {
+		return
+	}
+	const maxReported = 20
+	var bad int
+	for _, hash := range sortedKeys(keys.Elements()) {
+		problem := checkHash(hash, format.ValueString())
+		if problem == "" {
+			continue
+		}
+		if bad++; bad <= maxReported {
+			resp.Diagnostics.AddAttributeError(path.Root("keys").AtMapKey(hash), "Hash does not match hash_format",
+				fmt.Sprintf("The hash %q %s.", hash, problem))
+		}
+	}
+	if bad > maxReported {
+		resp.Diagnostics.AddAttributeError(path.Root("keys"), "More hashes do not match hash_format",
+			fmt.Sprintf("%d hashes in all do not match hash_format %q; the first %d are shown above.", bad, format.ValueString(), maxReported))
+	}
+}
+
+// privateState is what the resource keeps beside its state, out of sight.
+type privateState struct {
+	// IncompleteCreate: the create failed part-way, so Terraform has marked
+	// the resource tainted and would replace it, re-sending every hash.
+	IncompleteCreate bool `json:"incomplete_create,omitempty"`
+	// Unanswered hashes were sent in a request whose outcome is unknown.
+	Unanswered []string `json:"unanswered,omitempty"`
+}
+
+const privateKey = "migration"
+
+type privateGetter interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+func readPrivate(ctx context.Context, p privateGetter) (privateState, diag.Diagnostics) {
+	var ps privateState
+	raw, diags := p.GetKey(ctx, privateKey)
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &ps); err != nil {
+			diags.AddError("Unreadable private state", "This is a bug in the provider: "+err.Error())
+		}
+	}
+	return ps, diags
+}
+
+func writePrivate(ctx context.Context, p privateSetter, ps privateState) diag.Diagnostics {
+	if !ps.IncompleteCreate && len(ps.Unanswered) == 0 {
+		return p.SetKey(ctx, privateKey, nil)
+	}
+	raw, err := json.Marshal(ps)
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddError("Could not save private state", err.Error())
+		return diags
+	}
+	return p.SetKey(ctx, privateKey, raw)
+}
+
+func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan keyMigrationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	client, diags := clientFrom(r.data)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	settings, diags := keySettings(ctx, plan.Keys)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	rec := migrationRecord{keyIDs: map[string]string{}, failed: map[string]bool{}, unconfirmed: map[string]bool{}}
+	var ps privateState
+	migrateErr := r.migrate(ctx, client, plan, settings, sortedKeys(settings), nil, &rec, &ps)
+	if migrateErr != nil && len(rec.keyIDs)+len(rec.failed)+len(rec.unconfirmed)+len(ps.Unanswered) == 0 {
+		// Nothing reached Unkey: no resource, nothing to remember.
+		resp.Diagnostics.AddError("Could not migrate the keys", migrateErr.Error())
+		return
+	}
+	plan.ID = types.StringValue(plan.MigrationID.ValueString() + "/" + plan.APIID.ValueString())
+	resp.Diagnostics.Append(rec.setOn(ctx, &plan)...)
+	ps.IncompleteCreate = migrateErr != nil
+	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, ps)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	addOutcomeWarnings(&resp.Diagnostics, rec, nil)
+	if migrateErr != nil {
+		resp.Diagnostics.AddError("Key migration incomplete", incompleteMessage(migrateErr, len(settings), rec, ps, true))
+	}
+}
+
+// migrate sends the hashes not yet sent, in order, and records every outcome.
+func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.Client, plan keyMigrationModel, settings map[string]keySettingsModel, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, ps *privateState) error {
+	if len(hashes) == 0 {
+		return nil
+	}
+	keys := make([]unkeyclient.Key, 0, len(hashes))
+	for _, h := range hashes {
+		k, err := settings[h].toClientKey(h)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, k)
+	}
+	tflog.Info(ctx, "Migrating keys", map[string]any{"keys": len(keys), "batch_size": plan.BatchSize.ValueInt64()})
+	res, err := client.Migrate(ctx, unkeyclient.MigrateRequest{
+		MigrationID: plan.MigrationID.ValueString(), APIID: plan.APIID.ValueString(), Keys: keys, BatchSize: int(plan.BatchSize.ValueInt64()),
+	})
+	for h, id := range res.KeyIDs {
+		rec.keyIDs[h] = id
+	}
+	for _, h := range res.Failed {
+		// A hash whose earlier request lost its answer and that now "already
+		// exists" was most likely created by that request.
+		if previouslyUnanswered[h] {
+			rec.unconfirmed[h] = true
+		} else {
+			rec.failed[h] = true
+		}
+	}
+	for _, h := range res.Unconfirmed {
+		rec.unconfirmed[h] = true
+	}
+	ps.Unanswered = res.Unanswered
+	return err
+}
+
+func addOutcomeWarnings(diags *diag.Diagnostics, rec migrationRecord, before *migrationRecord) {
+	newFailed, newUnconfirmed := countNew(rec.failed, before, func(r migrationRecord) map[string]bool { return r.failed }),
+		countNew(rec.unconfirmed, before, func(r migrationRecord) map[string]bool { return r.unconfirmed })
+	if newFailed > 0 {
+		diags.AddWarning("Some hashes already exist in Unkey",
+			fmt.Sprintf("Unkey did not migrate %d hashes because keys with those hashes already exist (from another migration, an earlier run whose state was lost, "+
+				"or keys created in Unkey). They are listed in failed_hashes and were not changed. If they should belong to this resource, find their keys in the Unkey dashboard.", newFailed))
+	}
+	if newUnconfirmed > 0 {
+		diags.AddWarning("Some key IDs are unknown",
+			fmt.Sprintf("%d hashes were sent in a request whose answer was lost, and a retry found them already existing: that request most likely migrated them, "+
+				"but Unkey never returned their key IDs. They are listed in unconfirmed_hashes and will not be sent again. "+
+				"Their keys work; to manage them from Terraform, find their key IDs in the Unkey dashboard.", newUnconfirmed))
+	}
+}
+
+func countNew(now map[string]bool, before *migrationRecord, pick func(migrationRecord) map[string]bool) int {
+	if before == nil {
+		return len(now)
+	}
+	n := 0
+	for h := range now {
+		if !pick(*before)[h] {
+			n++
+		}
+	}
+	return n
+}
+
+func incompleteMessage(err error, total int, rec migrationRecord, ps privateState, create bool) string {
+	pending := total - len(rec.keyIDs) - len(rec.failed) - len(rec.unconfirmed)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n", err)
+	fmt.Fprintf(&b, "Of %d hashes: %d migrated (their key IDs are saved in state), %d failed as already existing, %d unconfirmed, %d still pending",
+		total, len(rec.keyIDs), len(rec.failed), len(rec.unconfirmed), pending)
+	if len(ps.Unanswered) > 0 {
+		fmt.Fprintf(&b, " (%d of them in a request whose answer was lost; they will be sent again and checked)", len(ps.Unanswered))
+	}
+	b.WriteString(".\n\n")
+	if create {
+		b.WriteString("To resume, fix the cause above, then run `terraform untaint` on this resource and `terraform apply`: only the pending hashes will be sent. " +
+			"Terraform marks a resource whose create failed as tainted and would replace it, which would send every hash again and lose the saved key IDs, " +
+			"so this provider refuses to delete it until it is untainted.")
+	} else {
+		b.WriteString("To resume, fix the cause above and run `terraform apply` again: only what is still pending will be sent.")
+	}
+	return b.String()
+}
+
+func (r *keyMigrationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state keyMigrationModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ps, diags := readPrivate(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if ps.IncompleteCreate {
+		resp.Diagnostics.AddWarning("Key migration incomplete: untaint before applying",
+			fmt.Sprintf("The create of the migration %s failed part-way, so Terraform marked it tainted and plans to replace it. "+
+				"Replacing would send every hash again and lose the key IDs already saved, so the provider will refuse. "+
+				"Run `terraform untaint` on this resource, then `terraform apply` to send only the pending hashes.", state.ID.ValueString()))
+	}
+	if r.data == nil || r.data.client == nil {
+		return
+	}
+	// Keys are not read back one by one: at 100,000 keys that would be
+	// 100,000 requests per plan. Only the API's existence is checked.
+	_, err := r.data.client.GetAPI(ctx, state.APIID.ValueString())
+	switch {
+	case err == nil, unkeyclient.IsForbidden(err):
+		// A root key without read_api permission can still migrate keys.
+	case unkeyclient.IsNotFound(err):
+		resp.Diagnostics.AddWarning("Unkey API no longer exists",
+			fmt.Sprintf("The API %s was not found in Unkey, so its keys are gone too; unkey_key_migration %s is removed from state. %s",
+				state.APIID.ValueString(), state.ID.ValueString(), err))
+		resp.State.RemoveResource(ctx)
+	default:
+		resp.Diagnostics.AddError("Could not read the Unkey API", err.Error())
+	}
+}
+
+// keyMigrationChanges is what an update must do, by hash.
+type keyMigrationChanges struct {
+	send    []string
+	update  []string
+	changes map[string]settingsChange
+	remove  []string
+}
+
+func planChanges(state, plan map[string]keySettingsModel, rec migrationRecord) (keyMigrationChanges, error) {
+	c := keyMigrationChanges{changes: map[string]settingsChange{}}
+	for _, h := range sortedKeys(plan) {
+		if !rec.accounted(h) {
+			c.send = append(c.send, h)
+			continue
+		}
+		if _, migrated := rec.keyIDs[h]; !migrated {
+			continue // not ours to change
+		}
+		old, ok := state[h]
+		if !ok {
+			continue
+		}
+		oldKey, err := old.toClientKey(h)
+		if err != nil {
+			return c, err
+		}
+		newKey, err := plan[h].toClientKey(h)
+		if err != nil {
+			return c, err
+		}
+		if ch := diffSettings(oldKey, newKey); !ch.empty() {
+			c.update = append(c.update, h)
+			c.changes[h] = ch
+		}
+	}
+	for _, h := range allRecorded(rec) {
+		if _, kept := plan[h]; !kept {
+			c.remove = append(c.remove, h)
+		}
+	}
+	return c, nil
+}
+
+func allRecorded(rec migrationRecord) []string {
+	all := map[string]bool{}
+	for h := range rec.keyIDs {
+		all[h] = true
+	}
+	for h := range rec.failed {
+		all[h] = true
+	}
+	for h := range rec.unconfirmed {
+		all[h] = true
+	}
+	return sortedKeys(all)
+}
+
+func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+		return // destroy, or create: every computed value is unknown until apply
+	}
+	var plan, state keyMigrationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	keysValue, err := plan.Keys.ToTerraformValue(ctx)
+	if err != nil || !keysValue.IsFullyKnown() {
+		return // known at apply; the computed attributes stay unknown
+	}
+	rec, diags := recordFrom(ctx, state)
+	resp.Diagnostics.Append(diags...)
+	planned, diags := keySettings(ctx, plan.Keys)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	toSend := 0
+	for h := range planned {
+		if !rec.accounted(h) {
+			toSend++
+		}
+	}
+	if toSend > 0 {
+		plan.KeyIDs = types.MapUnknown(types.StringType)
+		plan.FailedHashes = types.SetUnknown(types.StringType)
+		plan.UnconfirmedHashes = types.SetUnknown(types.StringType)
+	} else {
+		for _, h := range allRecorded(rec) {
+			if _, kept := planned[h]; !kept {
+				rec.forget(h)
+			}
+		}
+		resp.Diagnostics.Append(rec.setOn(ctx, &plan)...)
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state keyMigrationModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ps, diags := readPrivate(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	client, diags := clientFrom(r.data)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	rec, diags := recordFrom(ctx, state)
+	resp.Diagnostics.Append(diags...)
+	before, _ := recordFrom(ctx, state)
+	planned, diags := keySettings(ctx, plan.Keys)
+	resp.Diagnostics.Append(diags...)
+	old, diags := keySettings(ctx, state.Keys)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	changes, err := planChanges(old, planned, rec)
+	if err != nil {
+		resp.Diagnostics.AddError("Could not compare key settings", err.Error())
+		return
+	}
+
+	unanswered := map[string]bool{}
+	for _, h := range ps.Unanswered {
+		unanswered[h] = true
+	}
+	var notDone []string // hashes whose state entry must keep its old value
+	opErr := r.migrate(ctx, client, plan, planned, changes.send, unanswered, &rec, &ps)
+	if opErr != nil {
+		notDone = append(changes.update, changes.remove...)
+	} else {
+		var left []string
+		left, opErr = r.applySettings(ctx, client, planned, rec, changes)
+		notDone = append(left, changes.remove...)
+		if opErr == nil {
+			notDone, opErr = r.removeHashes(ctx, client, plan.DeletionPolicy.ValueString(), rec, changes.remove)
+		}
+	}
+
+	plan.ID = state.ID
+	plan.Keys, diags = withEntries(plan.Keys, state.Keys, notDone)
+	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(rec.setOn(ctx, &plan)...)
+	if opErr == nil {
+		ps.IncompleteCreate = false
+	}
+	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, ps)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	addOutcomeWarnings(&resp.Diagnostics, rec, &before)
+	if opErr != nil {
+		resp.Diagnostics.AddError("Key migration update incomplete", incompleteMessage(opErr, len(planned), rec, ps, false))
+	}
+}
+
+// applySettings updates the migrated keys whose settings changed. It returns
+// the hashes not brought up to date when it stops on an error.
+func (r *keyMigrationResource) applySettings(ctx context.Context, client *unkeyclient.Client, planned map[string]keySettingsModel, rec migrationRecord, changes keyMigrationChanges) ([]string, error) {
+	for i, h := range changes.update {
+		key, err := planned[h].toClientKey(h)
+		if err == nil {
+			err = updateKey(ctx, client, rec.keyIDs[h], key, changes.changes[h])
+		}
+		if err != nil {
+			return changes.update[i:], fmt.Errorf("updating the key of hash %q (%s): %w", h, rec.keyIDs[h], err)
+		}
+		tflog.Debug(ctx, "Updated key settings", map[string]any{"key_id": rec.keyIDs[h], "updated": i + 1, "of": len(changes.update)})
+	}
+	return nil, nil
+}
+
+func updateKey(ctx context.Context, client *unkeyclient.Client, keyID string, key unkeyclient.Key, ch settingsChange) error {
+	if err := client.UpdateKey(ctx, keyID, key, ch.fields); err != nil {
+		return err
+	}
+	if ch.rolesChanged {
+		if err := client.SetRoles(ctx, keyID, key.Roles); err != nil {
+			return err
+		}
+	}
+	if ch.permissionsChanged {
+		return client.SetPermissions(ctx, keyID, key.Permissions)
+	}
+	return nil
+}
+
+// removeHashes forgets removed hashes, deleting their keys first under the
+// delete policy. It returns the hashes still held when it stops on an error.
+func (r *keyMigrationResource) removeHashes(ctx context.Context, client *unkeyclient.Client, policy string, rec migrationRecord, hashes []string) ([]string, error) {
+	for i, h := range hashes {
+		if id, migrated := rec.keyIDs[h]; migrated && policy == deletionPolicyDelete {
+			if err := client.DeleteKey(ctx, id); err != nil {
+				return hashes[i:], fmt.Errorf("deleting the key of removed hash %q (%s): %w", h, id, err)
+			}
+		}
+		rec.forget(h)
+	}
+	return nil, nil
+}
+
+func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state keyMigrationModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ps, diags := readPrivate(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	rec, diags := recordFrom(ctx, state)
+	resp.Diagnostics.Append(diags...)
+	if ps.IncompleteCreate {
+		resp.Diagnostics.AddError("Refusing to replace or destroy an incomplete key migration",
+			fmt.Sprintf("The create of %s failed part-way; %d key IDs are saved in its state and exist nowhere else. Terraform wants to delete it because "+
+				"a failed create marks a resource tainted; a replacement would send every hash again, and Unkey would refuse them as already existing, losing those key IDs. "+
+				"Run `terraform untaint` on this resource, then `terraform apply` to resume (only pending hashes are sent). To destroy it on purpose, untaint it first too.",
+				state.ID.ValueString(), len(rec.keyIDs)))
+		return
+	}
+	if state.DeletionPolicy.ValueString() != deletionPolicyDelete {
+		if len(rec.keyIDs) > 0 {
+			tflog.Info(ctx, "Leaving migrated keys in Unkey (deletion_policy = abandon)", map[string]any{"keys": len(rec.keyIDs)})
+		}
+		return
+	}
+	client, diags := clientFrom(r.data)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	left, err := r.removeHashes(ctx, client, deletionPolicyDelete, rec, sortedKeys(rec.keyIDs))
+	if err == nil {
+		return
+	}
+	// Keep what is not deleted yet, so that a retry finishes the job.
+	state.Keys, diags = withEntries(types.MapValueMust(state.Keys.ElementType(ctx), nil), state.Keys, left)
+	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(rec.setOn(ctx, &state)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.AddError("Could not delete every migrated key",
+		fmt.Sprintf("%s\n\n%d keys are still in Unkey and in state; run `terraform destroy` (or apply) again to delete them.", err, len(left)))
+}
+
+var _ = sort.Strings
