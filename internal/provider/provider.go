@@ -11,6 +11,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -20,7 +21,7 @@ import (
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
 )
 
-var _ provider.Provider = (*unkeyProvider)(nil)
+var _ provider.ProviderWithFunctions = (*unkeyProvider)(nil)
 
 // New returns a constructor of the provider at the given version.
 func New(version string) func() provider.Provider {
@@ -186,11 +187,15 @@ func rootKeyFromCLIConfig(file string) (string, error) {
 }
 
 func (p *unkeyProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewKeyMigrationResource}
+	return []func() resource.Resource{NewKeyMigrationResource, NewAPIResource}
 }
 
 func (p *unkeyProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{NewAPIDataSource, NewKeyDataSource}
+}
+
+func (p *unkeyProvider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{NewSHA256HexToBase64Function}
 }
 
 // clientFrom returns the configured client, or an error diagnostic when the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -495,7 +494,9 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 	if err == nil {
 		return
 	}
-	// Keep what is not deleted yet, so that a retry finishes the job.
+	// Keep only the keys not deleted yet, so that a retry finishes the job.
+	clear(rec.failed)
+	clear(rec.unconfirmed)
 	state.Keys, diags = withEntries(types.MapValueMust(state.Keys.ElementType(ctx), nil), state.Keys, left)
 	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(rec.setOn(ctx, &state)...)
@@ -503,5 +504,3 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 	resp.Diagnostics.AddError("Could not delete every migrated key",
 		fmt.Sprintf("%s\n\n%d keys are still in Unkey and in state; run `terraform destroy` (or apply) again to delete them.", err, len(left)))
 }
-
-var _ = sort.Strings
