@@ -1,0 +1,135 @@
+package acctest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// ProviderAddress is the provider's registry address.
+const ProviderAddress = "registry.terraform.io/unkeyed/unkey"
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+// BuildProvider builds the provider binary once per test process and returns
+// the directory holding it, for dev_overrides.
+func BuildProvider(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		var root []byte
+		root, buildErr = exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+		if buildErr != nil {
+			return
+		}
+		buildDir, buildErr = os.MkdirTemp("", "terraform-provider-unkey-bin-")
+		if buildErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, "terraform-provider-unkey"), ".")
+		cmd.Dir = strings.TrimSpace(string(root))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out.String())
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building the provider: %v", buildErr)
+	}
+	return buildDir
+}
+
+// Workdir is a Terraform working directory driven through the real CLI with
+// the freshly built provider, for scenarios terraform-plugin-testing cannot
+// express (untaint, interrupts).
+type Workdir struct {
+	t   testing.TB
+	Dir string
+	env []string
+}
+
+// NewWorkdir makes an empty working directory whose CLI configuration points
+// the provider's address at pluginDir.
+func NewWorkdir(t testing.TB, pluginDir string) *Workdir {
+	t.Helper()
+	dir := t.TempDir()
+	rc := filepath.Join(dir, "terraform.rc")
+	cfg := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n", ProviderAddress, pluginDir)
+	if err := os.WriteFile(rc, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	providers := fmt.Sprintf("terraform {\n  required_providers {\n    unkey = { source = %q }\n  }\n}\n", ProviderAddress)
+	if err := os.WriteFile(filepath.Join(dir, "providers.tf"), []byte(providers), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_INPUT=0")
+	return &Workdir{t: t, Dir: dir, env: env}
+}
+
+// SetEnv adds an environment variable to every command.
+func (w *Workdir) SetEnv(key, value string) { w.env = append(w.env, key+"="+value) }
+
+// WriteConfig replaces the configuration.
+func (w *Workdir) WriteConfig(hcl string) {
+	w.t.Helper()
+	if err := os.WriteFile(filepath.Join(w.Dir, "main.tf"), []byte(hcl), 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// Command builds a terraform command in the working directory.
+func (w *Workdir) Command(args ...string) *exec.Cmd {
+	bin := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if bin == "" {
+		bin = "terraform"
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = w.Dir
+	cmd.Env = w.env
+	return cmd
+}
+
+// Run runs a terraform subcommand without colour and returns its combined
+// output and error.
+func (w *Workdir) Run(subcommand string, args ...string) (string, error) {
+	out, err := w.Command(append([]string{subcommand, "-no-color"}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// State returns the attributes of the resource at addr, or nil if absent.
+func (w *Workdir) State(addr string) map[string]any {
+	w.t.Helper()
+	out, err := w.Command("show", "-json").Output()
+	if err != nil {
+		w.t.Fatalf("terraform show -json: %v", err)
+	}
+	var st struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Address string         `json:"address"`
+					Values  map[string]any `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal(out, &st); err != nil {
+		w.t.Fatalf("terraform show -json: %v", err)
+	}
+	for _, r := range st.Values.RootModule.Resources {
+		if r.Address == addr {
+			return r.Values
+		}
+	}
+	return nil
+}
