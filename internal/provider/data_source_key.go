@@ -83,7 +83,7 @@ func (d *keyDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, re
 					Attributes: map[string]schema.Attribute{
 						"name":       schema.StringAttribute{Description: "The rate limit's name.", Computed: true},
 						"limit":      schema.Int64Attribute{Description: "Requests allowed per window.", Computed: true},
-						"duration":   schema.StringAttribute{Description: "The window, as a Go duration.", Computed: true, CustomType: timetypes.GoDurationType{}},
+						"duration":   schema.StringAttribute{Description: "The window, as a Go duration.", Computed: true},
 						"auto_apply": schema.BoolAttribute{Description: "Whether verifications use it without naming it.", Computed: true},
 					},
 				},
@@ -143,7 +143,7 @@ func keyDataFrom(id types.String, info unkeyclient.KeyInfo) *keyDataModel {
 	for _, rl := range info.Ratelimits {
 		m.Ratelimits = append(m.Ratelimits, ratelimitModel{
 			Name: types.StringValue(rl.Name), Limit: types.Int64Value(rl.Limit),
-			Duration: timetypes.NewGoDurationValue(time.Duration(rl.DurationMs) * time.Millisecond), AutoApply: types.BoolValue(rl.AutoApply),
+			Duration: types.StringValue((time.Duration(rl.DurationMs) * time.Millisecond).String()), AutoApply: types.BoolValue(rl.AutoApply),
 		})
 	}
 	return m

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-jsontypes/jsontypes"
-	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -39,7 +38,7 @@ type keySettingsModel struct {
 	Meta        jsontypes.Normalized `tfsdk:"meta"`
 	Roles       []string             `tfsdk:"roles"`
 	Permissions []string             `tfsdk:"permissions"`
-	Expires     timetypes.RFC3339    `tfsdk:"expires"`
+	Expires     types.String         `tfsdk:"expires"`
 	Enabled     types.Bool           `tfsdk:"enabled"`
 	Credits     *creditsModel        `tfsdk:"credits"`
 	Ratelimits  []ratelimitModel     `tfsdk:"ratelimits"`
@@ -57,10 +56,10 @@ type refillModel struct {
 }
 
 type ratelimitModel struct {
-	Name      types.String         `tfsdk:"name"`
-	Limit     types.Int64          `tfsdk:"limit"`
-	Duration  timetypes.GoDuration `tfsdk:"duration"`
-	AutoApply types.Bool           `tfsdk:"auto_apply"`
+	Name      types.String `tfsdk:"name"`
+	Limit     types.Int64  `tfsdk:"limit"`
+	Duration  types.String `tfsdk:"duration"`
+	AutoApply types.Bool   `tfsdk:"auto_apply"`
 }
 
 // migrationRecord is what the resource knows of every hash it was given.

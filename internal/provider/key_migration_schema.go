@@ -5,7 +5,6 @@ import (
 	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-jsontypes/jsontypes"
-	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
@@ -152,8 +151,9 @@ func keySettingsAttributes() map[string]schema.Attribute {
 		"expires": schema.StringAttribute{
 			Description: "When the key stops working, as an RFC 3339 timestamp such as `2030-01-01T00:00:00Z` (before 2100-01-01). Sent to Unkey as Unix milliseconds.",
 			Optional:    true,
-			CustomType:  timetypes.RFC3339Type{},
-			Validators:  []validator.String{expiresValidator{}},
+			// A plain string rather than timetypes.RFC3339: the custom type's
+			// error does not say which key it is about; this validator does.
+			Validators: []validator.String{expiresValidator{}},
 		},
 		"enabled": schema.BoolAttribute{
 			Description: "Whether the key can be verified. Default `true`.",
@@ -213,7 +213,6 @@ func keySettingsAttributes() map[string]schema.Attribute {
 					"duration": schema.StringAttribute{
 						Description: "The window, as a Go duration such as `1s`, `1m` or `24h` (at least `1s`, whole milliseconds).",
 						Required:    true,
-						CustomType:  timetypes.GoDurationType{},
 						Validators:  []validator.String{ratelimitDurationValidator{}},
 					},
 					"auto_apply": schema.BoolAttribute{

@@ -59,12 +59,12 @@ func (v jsonObjectValidator) ValidateString(_ context.Context, req validator.Str
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(req.ConfigValue.ValueString()), &obj); err != nil || obj == nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "meta must be a JSON object",
-			"Unkey stores key metadata as a JSON object. Write it with jsonencode({ ... }), for example jsonencode({ plan = \"pro\" }).")
+			req.Path.String()+": Unkey stores key metadata as a JSON object. Write it with jsonencode({ ... }), for example jsonencode({ plan = \"pro\" }).")
 		return
 	}
 	if len(obj) > v.maxProperties {
 		resp.Diagnostics.AddAttributeError(req.Path, "meta has too many properties",
-			fmt.Sprintf("Unkey accepts at most %d top-level properties in meta; this has %d. Nest related values in objects.", v.maxProperties, len(obj)))
+			fmt.Sprintf("%s: Unkey accepts at most %d top-level properties in meta; this has %d. Nest related values in objects.", req.Path, v.maxProperties, len(obj)))
 	}
 }
 
@@ -84,11 +84,13 @@ func (expiresValidator) ValidateString(_ context.Context, req validator.StringRe
 	}
 	t, err := time.Parse(time.RFC3339, req.ConfigValue.ValueString())
 	if err != nil {
-		return // the RFC3339 type reports it
+		resp.Diagnostics.AddAttributeError(req.Path, "expires is not an RFC 3339 timestamp",
+			fmt.Sprintf("%s: got %q; write a timestamp such as \"2030-01-01T00:00:00Z\", or use timeadd(timestamp(), \"8760h\") style expressions.", req.Path, req.ConfigValue.ValueString()))
+		return
 	}
 	if t.Before(time.Unix(0, 0)) || !t.Before(maxExpires) {
 		resp.Diagnostics.AddAttributeError(req.Path, "expires out of range",
-			fmt.Sprintf("Unkey accepts expiry times from 1970-01-01 up to, not including, 2100-01-01; got %s. Leave expires unset for a key that never expires.", req.ConfigValue.ValueString()))
+			fmt.Sprintf("%s: Unkey accepts expiry times from 1970-01-01 up to, not including, 2100-01-01; got %s. Leave expires unset for a key that never expires.", req.Path, req.ConfigValue.ValueString()))
 	}
 }
 
@@ -107,15 +109,17 @@ func (ratelimitDurationValidator) ValidateString(_ context.Context, req validato
 	}
 	d, err := time.ParseDuration(req.ConfigValue.ValueString())
 	if err != nil {
-		return // the GoDuration type reports it
+		resp.Diagnostics.AddAttributeError(req.Path, "Rate limit duration is not a duration",
+			fmt.Sprintf("%s: got %q; write a Go duration such as \"1s\", \"1m\", \"1h30m\" or \"24h\".", req.Path, req.ConfigValue.ValueString()))
+		return
 	}
 	switch {
 	case d < time.Second:
 		resp.Diagnostics.AddAttributeError(req.Path, "Rate limit duration too short",
-			fmt.Sprintf("Unkey's shortest rate limit window is 1s; got %s. Use \"1s\" or longer.", d))
+			fmt.Sprintf("%s: Unkey's shortest rate limit window is 1s; got %s. Use \"1s\" or longer.", req.Path, d))
 	case d%time.Millisecond != 0:
 		resp.Diagnostics.AddAttributeError(req.Path, "Rate limit duration too precise",
-			fmt.Sprintf("Unkey counts rate limit windows in whole milliseconds; got %s. Round it to a whole number of milliseconds.", d))
+			fmt.Sprintf("%s: Unkey counts rate limit windows in whole milliseconds; got %s. Round it to a whole number of milliseconds.", req.Path, d))
 	}
 }
 
@@ -143,10 +147,10 @@ func (refillDayValidator) ValidateObject(_ context.Context, req validator.Object
 	switch {
 	case interval.ValueString() == "monthly" && day.IsNull():
 		resp.Diagnostics.AddAttributeError(req.Path.AtName("refill_day"), "Missing refill_day",
-			"A monthly refill needs refill_day: the day of the month (1–31) on which the credits refill.")
+			req.Path.AtName("refill_day").String()+": a monthly refill needs refill_day: the day of the month (1–31) on which the credits refill.")
 	case interval.ValueString() == "daily" && !day.IsNull():
 		resp.Diagnostics.AddAttributeError(req.Path.AtName("refill_day"), "refill_day not allowed for a daily refill",
-			"Remove refill_day: a daily refill happens every day. Use interval = \"monthly\" to refill on a given day.")
+			req.Path.AtName("refill_day").String()+": remove refill_day; a daily refill happens every day. Use interval = \"monthly\" to refill on a given day.")
 	}
 }
 
@@ -175,7 +179,7 @@ func (uniqueRatelimitNamesValidator) ValidateList(_ context.Context, req validat
 		}
 		if seen[name.ValueString()] {
 			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i).AtName("name"), "Duplicate rate limit name",
-				fmt.Sprintf("The rate limit name %q is used twice in this key; verifications select rate limits by name, so each must be unique.", name.ValueString()))
+				fmt.Sprintf("%s: the rate limit name %q is used twice in this key; verifications select rate limits by name, so each must be unique.", req.Path.AtListIndex(i).AtName("name"), name.ValueString()))
 		}
 		seen[name.ValueString()] = true
 	}

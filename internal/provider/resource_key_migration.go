@@ -56,7 +56,7 @@ func (r *keyMigrationResource) ValidateConfig(ctx context.Context, req resource.
 		}
 		if bad++; bad <= maxReported {
 			resp.Diagnostics.AddAttributeError(path.Root("keys").AtMapKey(hash), "Hash does not match hash_format",
-				fmt.Sprintf("The hash %q %s.", hash, problem))
+				fmt.Sprintf("keys[%q]: the hash %s.", hash, problem))
 		}
 	}
 	if bad > maxReported {
@@ -74,7 +74,10 @@ type privateState struct {
 	Unanswered []string `json:"unanswered,omitempty"`
 }
 
-const privateKey = "migration"
+const (
+	privateKey        = "migration"
+	plannedDestroyKey = "planned_destroy"
+)
 
 type privateGetter interface {
 	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
@@ -218,7 +221,7 @@ func incompleteMessage(err error, total int, rec migrationRecord, ps privateStat
 	if create {
 		b.WriteString("To resume, fix the cause above, then run `terraform untaint` on this resource and `terraform apply`: only the pending hashes will be sent. " +
 			"Terraform marks a resource whose create failed as tainted and would replace it, which would send every hash again and lose the saved key IDs, " +
-			"so this provider refuses to delete it until it is untainted.")
+			"so this provider refuses that replacement.")
 	} else {
 		b.WriteString("To resume, fix the cause above and run `terraform apply` again: only what is still pending will be sent.")
 	}
@@ -236,7 +239,7 @@ func (r *keyMigrationResource) Read(ctx context.Context, req resource.ReadReques
 	if ps.IncompleteCreate {
 		resp.Diagnostics.AddWarning("Key migration incomplete: untaint before applying",
 			fmt.Sprintf("The create of the migration %s failed part-way, so Terraform marked it tainted and plans to replace it. "+
-				"Replacing would send every hash again and lose the key IDs already saved, so the provider will refuse. "+
+				"Replacing would send every hash again and lose the key IDs already saved, so the provider will refuse the replacement. "+
 				"Run `terraform untaint` on this resource, then `terraform apply` to send only the pending hashes.", state.ID.ValueString()))
 	}
 	if r.data == nil || r.data.client == nil {
@@ -316,8 +319,14 @@ func allRecorded(rec migrationRecord) []string {
 }
 
 func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
-		return // destroy, or create: every computed value is unknown until apply
+	if req.Plan.Raw.IsNull() {
+		// Only a planned destroy passes through here; the delete half of a
+		// replacement does not, which lets Delete tell the two apart.
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, plannedDestroyKey, []byte("true"))...)
+		return
+	}
+	if req.State.Raw.IsNull() {
+		return // create: every computed value is unknown until apply
 	}
 	var plan, state keyMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -461,22 +470,36 @@ func (r *keyMigrationResource) removeHashes(ctx context.Context, client *unkeycl
 	return nil, nil
 }
 
+// pendingHashes counts the hashes of the state's keys that Unkey has not
+// answered for yet.
+func pendingHashes(state keyMigrationModel, rec migrationRecord) int {
+	n := 0
+	for h := range state.Keys.Elements() {
+		if !rec.accounted(h) {
+			n++
+		}
+	}
+	return n
+}
+
 func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state keyMigrationModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	ps, diags := readPrivate(ctx, req.Private)
-	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	rec, diags := recordFrom(ctx, state)
 	resp.Diagnostics.Append(diags...)
-	if ps.IncompleteCreate {
-		resp.Diagnostics.AddError("Refusing to replace or destroy an incomplete key migration",
-			fmt.Sprintf("The create of %s failed part-way; %d key IDs are saved in its state and exist nowhere else. Terraform wants to delete it because "+
-				"a failed create marks a resource tainted; a replacement would send every hash again, and Unkey would refuse them as already existing, losing those key IDs. "+
-				"Run `terraform untaint` on this resource, then `terraform apply` to resume (only pending hashes are sent). To destroy it on purpose, untaint it first too.",
-				state.ID.ValueString(), len(rec.keyIDs)))
+	pending := pendingHashes(state, rec)
+	destroyPlanned, diags := req.Private.GetKey(ctx, plannedDestroyKey)
+	resp.Diagnostics.Append(diags...)
+	if pending > 0 && len(destroyPlanned) == 0 {
+		resp.Diagnostics.AddError("Refusing to replace an incomplete key migration",
+			fmt.Sprintf("%s still has %d hashes pending, and %d key IDs saved in its state that exist nowhere else. Replacing it would send every hash again; "+
+				"Unkey would refuse the migrated ones as already existing, and their key IDs would be lost. "+
+				"If the create failed part-way, Terraform has marked the resource tainted: run `terraform untaint` on it, then `terraform apply` to send only the pending hashes. "+
+				"Otherwise finish the migration with `terraform apply` before changing migration_id or api_id. `terraform destroy` is not refused.",
+				state.ID.ValueString(), pending, len(rec.keyIDs)))
 		return
 	}
 	if state.DeletionPolicy.ValueString() != deletionPolicyDelete {
