@@ -4,7 +4,11 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log"
+	"os"
+	"runtime/pprof"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -18,6 +22,8 @@ func main() {
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
+	quietFrameworkTraceLogs()
+	defer startCPUProfile()()
 
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/unkeyed/unkey",
@@ -26,4 +32,44 @@ func main() {
 	if err != nil {
 		log.Fatal(err.Error())
 	}
+}
+
+// startCPUProfile writes a CPU profile of this provider process to
+// $TF_PROVIDER_UNKEY_CPUPROFILE.<pid> when that variable is set; Terraform
+// starts one provider process per command, so each gets its own file.
+func startCPUProfile() (stop func()) {
+	prefix := os.Getenv("TF_PROVIDER_UNKEY_CPUPROFILE")
+	if prefix == "" {
+		return func() {}
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", prefix, os.Getpid()))
+	if err != nil {
+		log.Printf("cpu profile: %v", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Printf("cpu profile: %v", err)
+		return func() { _ = f.Close() }
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
+}
+
+// quietFrameworkTraceLogs stops terraform-plugin-framework's per-value trace
+// logging unless someone asked for trace logs. The framework logs each value
+// of a plan with a context that grows by one level per value, which makes
+// planning quadratic in the number of keys: minutes at 3,000 keys. Trace
+// logs are only shown with TF_LOG=TRACE, so nothing visible is lost.
+func quietFrameworkTraceLogs() {
+	if os.Getenv("TF_LOG_SDK_FRAMEWORK") != "" {
+		return
+	}
+	for _, env := range []string{"TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_SDK"} {
+		if strings.EqualFold(os.Getenv(env), "TRACE") || strings.EqualFold(os.Getenv(env), "JSON") {
+			return
+		}
+	}
+	_ = os.Setenv("TF_LOG_SDK_FRAMEWORK", "DEBUG")
 }

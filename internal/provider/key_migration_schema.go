@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -155,11 +154,12 @@ func keySettingsAttributes() map[string]schema.Attribute {
 			// error does not say which key it is about; this validator does.
 			Validators: []validator.String{expiresValidator{}},
 		},
+		// Not Computed with a Default: per-key computed attributes make the
+		// framework walk and log every key on every plan (minutes at 3,000
+		// keys). Null is read as the default instead.
 		"enabled": schema.BoolAttribute{
-			Description: "Whether the key can be verified. Default `true`.",
+			Description: "Whether the key can be verified. Unset means `true`.",
 			Optional:    true,
-			Computed:    true,
-			Default:     booldefault.StaticBool(true),
 		},
 		"credits": schema.SingleNestedAttribute{
 			Description: "Usage credits: each verification uses one, and the key stops verifying at zero.",
@@ -216,10 +216,8 @@ func keySettingsAttributes() map[string]schema.Attribute {
 						Validators:  []validator.String{ratelimitDurationValidator{}},
 					},
 					"auto_apply": schema.BoolAttribute{
-						Description: "Whether verifications use this limit without naming it. Default `false`.",
+						Description: "Whether verifications use this limit without naming it. Unset means `false`.",
 						Optional:    true,
-						Computed:    true,
-						Default:     booldefault.StaticBool(false),
 					},
 				},
 			},
