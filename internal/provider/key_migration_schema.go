@@ -127,7 +127,8 @@ func keySettingsAttributes() map[string]schema.Attribute {
 			Validators:  []validator.String{jsonObjectValidator{maxProperties: 100}},
 		},
 		"roles": schema.SetAttribute{
-			Description: "Roles to give the key (at most 100, each 1–128 characters). Unkey creates roles that do not exist yet.",
+			Description: "Roles to give the key (at most 100, each 1–128 characters). The migration creates roles that do not exist yet; " +
+				"changing the roles of an already-migrated key later needs roles that exist (Unkey's keys.setRoles does not create them).",
 			Optional:    true,
 			ElementType: types.StringType,
 			Validators: []validator.Set{

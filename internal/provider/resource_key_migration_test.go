@@ -105,6 +105,8 @@ func TestAccKeyMigration_lifecycle(t *testing.T) {
       meta        = jsonencode({ plan = "pro" })
       expires     = "2030-01-01T00:00:00Z"`})
 	removed := hashes[3]
+	// Updates only assign existing roles, as in Unkey.
+	u.AddRole(u.Seed.WorkspaceID, "admin")
 	withoutOne := merge(updated)
 	delete(withoutOne, removed)
 

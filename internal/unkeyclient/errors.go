@@ -80,6 +80,8 @@ func (e *APIError) hint() string {
 		return "Check migration_id: migration IDs are created for your workspace by Unkey support"
 	case e.Status == http.StatusNotFound && strings.Contains(e.Type, "api_not_found"):
 		return "Check api_id: the API must exist in the root key's workspace"
+	case strings.Contains(e.Type, "role_not_found"):
+		return "keys.setRoles only assigns roles that exist: create the role in the Unkey dashboard first (keys.migrateKeys creates missing roles, updates do not)"
 	case strings.Contains(e.Type, "protected_resource"):
 		return "Turn off delete protection for it in the Unkey dashboard first"
 	case e.Status == http.StatusTooManyRequests:

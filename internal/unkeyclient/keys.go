@@ -45,7 +45,11 @@ func (c *Client) UpdateKey(ctx context.Context, keyID string, desired Key, field
 		case FieldCredits:
 			body.Credits, absent = desired.Credits.toUpdateSDK(), desired.Credits == nil
 		case FieldRatelimits:
-			body.Ratelimits, absent = ratelimitsToSDK(desired.Ratelimits), len(desired.Ratelimits) == 0
+			// Unkey refuses null here; an empty list removes every limit.
+			body.Ratelimits = ratelimitsToSDK(desired.Ratelimits)
+			if body.Ratelimits == nil {
+				body.Ratelimits = []components.RatelimitRequest{}
+			}
 		}
 		if absent {
 			nulls = append(nulls, string(f))

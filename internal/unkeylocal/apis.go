@@ -2,138 +2,134 @@ package unkeylocal
 
 import (
 	"sort"
+	"time"
 )
 
-func (s *Server) createAPI(rk *rootKey, body []byte) (any, *problem) {
-	var req struct {
-		Name string `json:"name"`
-	}
-	if p := firstProblem(decode(body, &req), lengthBetween("name", req.Name, 3, 255)); p != nil {
+// createAPI is apis.createApi.
+func (s *Server) createAPI(c *call) (any, *problem) {
+	name, _ := strField(c.body, "name")
+	if p := c.rk.requireAny("api.*.create_api"); p != nil {
 		return nil, p
-	}
-	if !rk.allows("*", "create_api") {
-		return nil, forbidden("*", "create_api")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := &api{ID: s.nextID("api_"), Name: req.Name, workspace: rk.workspace}
-	s.apis[a.ID] = a
-	return map[string]string{"apiId": a.ID}, nil
+	id := newID("api")
+	for s.apis[id] != nil {
+		id = newID("api")
+	}
+	s.apis[id] = &apiRec{id: id, name: name, workspace: c.rk.workspace, keys: map[string]*keyRec{}}
+	return struct {
+		APIID string `json:"apiId"`
+	}{id}, nil
 }
 
-func (s *Server) liveAPI(rk *rootKey, apiID, action string) (*api, *problem) {
-	if p := lengthBetween("apiId", apiID, 3, 255); p != nil {
-		return nil, p
-	}
-	if !rk.allows(apiID, action) {
-		return nil, forbidden(apiID, action)
-	}
+// liveAPILocked finds an API of the caller's workspace. The caller holds s.mu.
+func (s *Server) liveAPILocked(c *call, apiID string) (*apiRec, *problem) {
 	a := s.apis[apiID]
-	if a == nil || a.deleted || a.workspace != rk.workspace {
-		return nil, notFound("api_not_found", "The requested API does not exist or has been deleted.")
+	if a == nil || a.deleted || a.workspace != c.rk.workspace {
+		return nil, apiNotFound()
 	}
 	return a, nil
 }
 
-func (s *Server) getAPI(rk *rootKey, body []byte) (any, *problem) {
-	var req struct {
-		APIID string `json:"apiId"`
-	}
-	if p := decode(body, &req); p != nil {
-		return nil, p
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, p := s.liveAPI(rk, req.APIID, "read_api")
+// getAPI is apis.getApi.
+func (s *Server) getAPI(c *call) (any, *problem) {
+	apiID, _ := strField(c.body, "apiId")
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, p := s.liveAPILocked(c, apiID)
 	if p != nil {
 		return nil, p
 	}
-	return map[string]string{"id": a.ID, "name": a.Name}, nil
+	if p := c.rk.requireAny("api.*.read_api", "api."+a.id+".read_api"); p != nil {
+		return nil, p
+	}
+	return struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}{a.id, a.name}, nil
 }
 
-func (s *Server) deleteAPI(rk *rootKey, body []byte) (any, *problem) {
-	var req struct {
-		APIID string `json:"apiId"`
-	}
-	if p := decode(body, &req); p != nil {
-		return nil, p
-	}
+// deleteAPI is apis.deleteApi: the API and all its keys are soft-deleted, so
+// their hashes stay taken.
+func (s *Server) deleteAPI(c *call) (any, *problem) {
+	apiID, _ := strField(c.body, "apiId")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, p := s.liveAPI(rk, req.APIID, "delete_api")
+	a, p := s.liveAPILocked(c, apiID)
 	if p != nil {
+		return nil, p
+	}
+	if p := c.rk.requireAny("api.*.delete_api", "api."+a.id+".delete_api"); p != nil {
 		return nil, p
 	}
 	if a.deleteProtected {
-		return nil, &problem{status: 412, title: "Precondition Failed",
-			detail: "This API has delete protection enabled. Disable it before attempting to delete this API.",
-			typ:    errBase + "unkey/application/protected_resource"}
+		return nil, &problem{status: 412, title: "Resource is protected", typ: TypeProtectedResource,
+			detail: "This API has delete protection enabled. Disable it before attempting to delete."}
 	}
 	a.deleted = true
-	for _, k := range s.keys {
-		if k.APIID == a.ID {
-			k.Deleted = true // hashes stay taken, as in Unkey
+	now := time.Now().UnixMilli()
+	for _, k := range a.keys {
+		if !k.deleted {
+			k.deleted = true
+			k.updatedAt = now
 		}
 	}
-	return map[string]any{}, nil
+	return struct{}{}, nil
 }
 
-func (s *Server) listKeys(rk *rootKey, body []byte) (any, *problem) {
-	var req struct {
-		APIID               string  `json:"apiId"`
-		Limit               *int    `json:"limit"`
-		Cursor              *string `json:"cursor"`
-		ExternalID          *string `json:"externalId"`
-		Decrypt             *bool   `json:"decrypt"`
-		RevalidateKeysCache *bool   `json:"revalidateKeysCache"`
-	}
-	if p := decode(body, &req); p != nil {
+// listKeys is apis.listKeys: live keys ordered by ID, from the cursor on. As
+// in Unkey, the next cursor is the ID of the first key of the next page.
+func (s *Server) listKeys(c *call) (any, *problem) {
+	apiID, _ := strField(c.body, "apiId")
+	if p := c.rk.requireAny("api.*.read_key", "api."+apiID+".read_key"); p != nil {
 		return nil, p
 	}
-	limit := 100
-	if req.Limit != nil {
-		if *req.Limit < 1 || *req.Limit > 100 {
-			return nil, badRequest("limit must be between 1 and 100")
-		}
-		limit = *req.Limit
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, p := s.liveAPI(rk, req.APIID, "read_key"); p != nil {
+	if p := c.rk.requireAny("api.*.read_api", "api."+apiID+".read_api"); p != nil {
 		return nil, p
 	}
-	var ids []string
-	for id, k := range s.keys {
-		if k.APIID == req.APIID && !k.Deleted && (req.ExternalID == nil || k.ExternalID == *req.ExternalID) {
-			ids = append(ids, id)
+	limit := int64(100)
+	if l, ok := intField(c.body, "limit"); ok {
+		limit = l
+	}
+	cursor, _ := strField(c.body, "cursor")
+	externalID, filter := strField(c.body, "externalId")
+	decrypt, _ := boolField(c.body, "decrypt")
+
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, p := s.liveAPILocked(c, apiID)
+	if p != nil {
+		return nil, p
+	}
+	if decrypt {
+		if p := c.rk.requireAny("api.*.decrypt_key", "api."+a.id+".decrypt_key"); p != nil {
+			return nil, p
+		}
+		return nil, precondition("The requested API does not support key encryption.")
+	}
+	var ident *identity
+	if filter {
+		if ws := s.workspaces[a.workspace]; ws != nil {
+			ident = ws.identities[externalID]
+		}
+		if ident == nil {
+			return page{data: []keyResponse{}}, nil
 		}
 	}
-	sort.Strings(ids)
-	start := 0
-	if req.Cursor != nil {
-		start = sort.SearchStrings(ids, *req.Cursor)
-		if start < len(ids) && ids[start] == *req.Cursor {
-			start++
+	keys := a.sortedLiveKeys()
+	start := sort.Search(len(keys), func(i int) bool { return keys[i].id >= cursor })
+	data := []keyResponse{}
+	next := ""
+	for _, k := range keys[start:] {
+		if ident != nil && k.identity != ident {
+			continue
 		}
+		if int64(len(data)) == limit {
+			next = k.id
+			break
+		}
+		data = append(data, keyResponseOf(k))
 	}
-	end := min(start+limit, len(ids))
-	page := make([]map[string]any, 0, end-start)
-	for _, id := range ids[start:end] {
-		page = append(page, s.keyResponse(s.keys[id]))
-	}
-	// listKeys puts pagination beside data, not in it.
-	return listPage{data: page, hasMore: end < len(ids), cursor: lastOf(ids[start:end])}, nil
-}
-
-type listPage struct {
-	data    []map[string]any
-	hasMore bool
-	cursor  string
-}
-
-func lastOf(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[len(s)-1]
+	return page{data: data, hasMore: next != "", cursor: next}, nil
 }

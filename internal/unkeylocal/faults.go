@@ -3,7 +3,6 @@ package unkeylocal
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -12,17 +11,54 @@ type FaultKind int
 
 // The faults the server can inject.
 const (
-	FaultStatus                FaultKind = iota // answer Status with a problem body (or Body) without processing
-	FaultRateLimit                              // answer 429 with Retry-After without processing
-	FaultDropBeforeProcessing                   // close the connection without processing
-	FaultDropAfterProcessing                    // process (commit), then close the connection without answering
-	FaultStatusAfterProcessing                  // process (commit), then answer Status instead of the real answer
-	FaultDelay                                  // wait Delay, then process normally
-	FaultRawResponse                            // answer Status with ContentType and Body verbatim, without processing
+	// FaultStatus answers Status with an Unkey problem body (or Body, with
+	// ContentType, when Body is set) without processing the request.
+	FaultStatus FaultKind = iota
+	// FaultRateLimit answers 429 with Retry-After: RetryAfterSeconds and the
+	// Ratelimit-* headers, without processing the request.
+	FaultRateLimit
+	// FaultDropBeforeProcessing closes the connection without processing
+	// the request or answering.
+	FaultDropBeforeProcessing
+	// FaultDropAfterProcessing processes the request fully (it is
+	// committed), then closes the connection without answering.
+	FaultDropAfterProcessing
+	// FaultStatusAfterProcessing processes the request fully, then answers
+	// Status (a problem body, or Body) instead of the real answer.
+	FaultStatusAfterProcessing
+	// FaultDelay waits Delay (or until the client gives up), then processes
+	// the request normally.
+	FaultDelay
+	// FaultRawResponse answers Status with ContentType and Body verbatim,
+	// without processing the request (malformed JSON, HTML pages, ...).
+	FaultRawResponse
 )
 
-// Fault is one injection rule. It matches requests to Path, skips the first
-// Skip of them, then fires for Times requests (0 = forever).
+func (k FaultKind) String() string {
+	switch k {
+	case FaultStatus:
+		return "FaultStatus"
+	case FaultRateLimit:
+		return "FaultRateLimit"
+	case FaultDropBeforeProcessing:
+		return "FaultDropBeforeProcessing"
+	case FaultDropAfterProcessing:
+		return "FaultDropAfterProcessing"
+	case FaultStatusAfterProcessing:
+		return "FaultStatusAfterProcessing"
+	case FaultDelay:
+		return "FaultDelay"
+	case FaultRawResponse:
+		return "FaultRawResponse"
+	}
+	return fmt.Sprintf("FaultKind(%d)", int(k))
+}
+
+// Fault is one injection rule. Rules are matched in the order they were
+// added against each request's path (an empty Path matches every path); a
+// rule lets the first Skip matching requests through, then fires for Times
+// requests (0 = forever). A request that a rule skips can still be caught by
+// a later rule.
 type Fault struct {
 	Path              string
 	Kind              FaultKind
@@ -39,25 +75,25 @@ type faultRule struct {
 	seen, fired int
 }
 
-// InjectFault adds a rule; rules are matched in the order added.
+// InjectFault adds a rule after the existing ones.
 func (s *Server) InjectFault(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
 	s.faults = append(s.faults, &faultRule{Fault: f})
 }
 
 // ClearFaults removes every rule.
 func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
 	s.faults = nil
 }
 
 func (s *Server) matchFault(path string) *Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
 	for _, r := range s.faults {
-		if r.Path != path || (r.Times > 0 && r.fired >= r.Times) {
+		if (r.Path != "" && r.Path != path) || (r.Times > 0 && r.fired >= r.Times) {
 			continue
 		}
 		r.seen++
@@ -71,64 +107,69 @@ func (s *Server) matchFault(path string) *Fault {
 	return nil
 }
 
-// applyFaultBefore handles the faults that replace processing; handled is
-// false when the request must still be processed.
-func (s *Server) applyFaultBefore(w http.ResponseWriter, r *http.Request, f *Fault) (status int, handled bool) {
+// serveFault answers a request a fault caught. w records the status; raw is
+// the connection's own writer, for hijacking.
+func (s *Server) serveFault(w http.ResponseWriter, raw http.ResponseWriter, in *incoming, f *Fault) {
 	switch f.Kind {
 	case FaultStatus:
-		if f.Body != nil {
-			return writeRaw(w, f.Status, f.ContentType, f.Body), true
-		}
-		return writeProblem(w, &problem{status: f.Status, title: http.StatusText(f.Status), detail: "injected fault",
-			typ: errBase + "unkey/application/" + strings.ReplaceAll(strings.ToLower(http.StatusText(f.Status)), " ", "_")}), true
+		faultAnswer(w, f)
 	case FaultRateLimit:
-		w.Header().Set("Retry-After", fmt.Sprint(f.RetryAfterSeconds))
-		w.Header().Set("Ratelimit-Limit", "100")
-		w.Header().Set("Ratelimit-Remaining", "0")
-		w.Header().Set("Ratelimit-Reset", fmt.Sprint(time.Now().Add(time.Duration(f.RetryAfterSeconds)*time.Second).UnixMilli()))
-		return writeProblem(w, rateLimited()), true
+		reset := time.Now().Add(time.Duration(f.RetryAfterSeconds) * time.Second)
+		p := rateLimited(100, reset)
+		p.header.Set("Retry-After", itoa(f.RetryAfterSeconds))
+		writeProblem(w, p)
 	case FaultDropBeforeProcessing:
-		return drop(w), true
+		drop(raw)
+	case FaultDropAfterProcessing:
+		s.process(&captureWriter{}, in)
+		drop(raw)
+	case FaultStatusAfterProcessing:
+		s.process(&captureWriter{}, in)
+		faultAnswer(w, f)
 	case FaultDelay:
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
 		select {
-		case <-time.After(f.Delay):
-		case <-r.Context().Done():
-			return 0, true
+		case <-t.C:
+			s.process(w, in)
+		case <-in.r.Context().Done():
 		}
 	case FaultRawResponse:
-		return writeRaw(w, f.Status, f.ContentType, f.Body), true
+		writeRaw(w, statusOr(f.Status, 200), f.ContentType, f.Body)
+	default:
+		s.process(w, in)
 	}
-	return 0, false
 }
 
-func (s *Server) applyFaultAfter(w http.ResponseWriter, f *Fault) int {
-	if f.Kind == FaultDropAfterProcessing {
-		return drop(w)
-	}
+func faultAnswer(w http.ResponseWriter, f *Fault) {
+	status := statusOr(f.Status, 500)
 	if f.Body != nil {
-		return writeRaw(w, f.Status, f.ContentType, f.Body)
+		ct := f.ContentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		writeRaw(w, status, ct, f.Body)
+		return
 	}
-	// What a gateway in front of Unkey says: not an Unkey problem object.
-	return writeRaw(w, f.Status, "text/html", []byte(fmt.Sprintf("<html><body><h1>%d %s</h1></body></html>", f.Status, http.StatusText(f.Status))))
+	writeProblem(w, problemFor(status, fmt.Sprintf("Injected fault: %d %s.", status, http.StatusText(status))))
 }
 
-func writeRaw(w http.ResponseWriter, status int, contentType string, body []byte) int {
-	if contentType != "" {
-		w.Header().Set("Content-Type", contentType)
+func statusOr(status, def int) int {
+	if status == 0 {
+		return def
 	}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 	return status
 }
 
-func drop(w http.ResponseWriter) int {
+// drop closes the connection without an answer.
+func drop(w http.ResponseWriter) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
+		// HTTP/2: abort the stream instead.
 		panic(http.ErrAbortHandler)
 	}
 	conn, _, err := hj.Hijack()
 	if err == nil {
 		_ = conn.Close()
 	}
-	return 0
 }

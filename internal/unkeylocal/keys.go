@@ -3,482 +3,569 @@ package unkeylocal
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
+	"sort"
 	"time"
 )
 
-// Key is a stored key.
-type Key struct {
-	ID, Hash, APIID, WorkspaceID, MigrationID string
-	Name, ExternalID                          string
-	Meta                                      map[string]any
-	Roles, Permissions                        []string
-	Expires                                   *int64
-	Enabled                                   bool
-	Credits                                   *Credits
-	Ratelimits                                []Ratelimit
-	Deleted                                   bool
-	CreatedAt, UpdatedAt                      int64
-	Start                                     string
+// newKey is one keys[] entry of keys.migrateKeys, read from a validated body.
+type newKey struct {
+	hash        string
+	name        string
+	externalID  string
+	meta        json.RawMessage
+	roles       []string
+	permissions []string
+	expires     *int64
+	enabled     bool
+	remaining   *int64
+	refill      *refillInput
+	ratelimits  []ratelimitInput
 }
 
-// Credits are a key's usage credits.
-type Credits struct {
-	Remaining *int64  `json:"remaining"`
-	Refill    *Refill `json:"refill,omitempty"`
+type refillInput struct {
+	interval  string
+	amount    int64
+	refillDay *int64
 }
 
-// Refill says how credits refill.
-type Refill struct {
-	Interval  string `json:"interval"`
-	Amount    int64  `json:"amount"`
-	RefillDay *int64 `json:"refillDay,omitempty"`
+type ratelimitInput struct {
+	name            string
+	limit, duration int64
+	autoApply       bool
 }
 
-// Ratelimit is one of a key's rate limits.
-type Ratelimit struct {
-	ID        string `json:"id,omitempty"`
-	Name      string `json:"name"`
-	Limit     int64  `json:"limit"`
-	Duration  int64  `json:"duration"`
-	AutoApply *bool  `json:"autoApply"`
+func readRefill(m map[string]any) *refillInput {
+	r := &refillInput{}
+	r.interval, _ = strField(m, "interval")
+	r.amount, _ = intField(m, "amount")
+	if d, ok := intField(m, "refillDay"); ok {
+		r.refillDay = &d
+	}
+	return r
 }
 
-func (k Key) clone() Key {
-	c := k
-	c.Roles = slices.Clone(k.Roles)
-	c.Permissions = slices.Clone(k.Permissions)
-	c.Ratelimits = slices.Clone(k.Ratelimits)
-	return c
-}
-
-type migrateKeyData struct {
-	Hash        string         `json:"hash"`
-	Name        *string        `json:"name"`
-	ExternalID  *string        `json:"externalId"`
-	Meta        map[string]any `json:"meta"`
-	Roles       []string       `json:"roles"`
-	Permissions []string       `json:"permissions"`
-	Expires     *int64         `json:"expires"`
-	Enabled     *bool          `json:"enabled"`
-	Credits     *Credits       `json:"credits"`
-	Ratelimits  []Ratelimit    `json:"ratelimits"`
-}
-
-var permissionPattern = regexp.MustCompile(`^[a-zA-Z0-9_:\-\.\*]+$`)
-
-const maxExpires = 4102444800000
-
-func validateKeyData(loc string, k migrateKeyData) *problem {
-	check := func(ok bool, field, msg string) *problem {
-		if ok {
-			return nil
-		}
-		return badRequest(fmt.Sprintf("%s.%s %s", loc, field, msg), fieldError{Location: "body." + loc + "." + field, Message: msg})
-	}
-	checks := []*problem{
-		check(len(k.Hash) >= 3, "hash", "length must be >= 3"),
-		check(k.Name == nil || (len(*k.Name) >= 1 && len(*k.Name) <= 255), "name", "length must be between 1 and 255"),
-		check(k.ExternalID == nil || (len(*k.ExternalID) >= 1 && len(*k.ExternalID) <= 255), "externalId", "length must be between 1 and 255"),
-		check(len(k.Meta) <= 100, "meta", "maxProperties is 100"),
-		check(len(k.Roles) <= 100, "roles", "maxItems is 100"),
-		check(len(k.Permissions) <= 1000, "permissions", "maxItems is 1000"),
-		check(k.Expires == nil || (*k.Expires >= 0 && *k.Expires <= maxExpires), "expires", "must be between 0 and 4102444800000"),
-		check(len(k.Ratelimits) <= 50, "ratelimits", "maxItems is 50"),
-	}
-	for _, r := range k.Roles {
-		checks = append(checks, check(len(r) >= 1 && len(r) <= 128, "roles", "items must be 1 to 128 characters"))
-	}
-	for _, p := range k.Permissions {
-		checks = append(checks, check(len(p) >= 1 && len(p) <= 128 && permissionPattern.MatchString(p), "permissions", "items must match ^[a-zA-Z0-9_:\\-\\.\\*]+$ and be 1 to 128 characters"))
-	}
-	checks = append(checks, validateCredits(loc, k.Credits), validateRatelimits(loc, k.Ratelimits))
-	for _, p := range checks {
-		if p != nil {
-			return p
-		}
-	}
-	return nil
-}
-
-func validateCredits(loc string, c *Credits) *problem {
-	if c == nil {
-		return nil
-	}
-	if c.Remaining != nil && *c.Remaining < 0 {
-		return badRequest(loc + ".credits.remaining must be >= 0")
-	}
-	if r := c.Refill; r != nil {
-		switch {
-		case r.Interval != "daily" && r.Interval != "monthly":
-			return badRequest(loc + ".credits.refill.interval must be one of daily, monthly")
-		case r.Amount < 1:
-			return badRequest(loc + ".credits.refill.amount must be >= 1")
-		case r.Interval == "monthly" && r.RefillDay == nil:
-			return badRequest(loc + ".credits.refill.refillDay is required when interval is monthly")
-		case r.Interval == "daily" && r.RefillDay != nil:
-			return badRequest(loc + ".credits.refill.refillDay is only allowed when interval is monthly")
-		case r.RefillDay != nil && (*r.RefillDay < 1 || *r.RefillDay > 31):
-			return badRequest(loc + ".credits.refill.refillDay must be between 1 and 31")
-		}
-	}
-	return nil
-}
-
-func validateRatelimits(loc string, rls []Ratelimit) *problem {
-	for i, r := range rls {
-		at := fmt.Sprintf("%s.ratelimits[%d]", loc, i)
-		switch {
-		case len(r.Name) < 3 || len(r.Name) > 128:
-			return badRequest(at + ".name length must be between 3 and 128")
-		case r.Limit < 1:
-			return badRequest(at + ".limit must be >= 1")
-		case r.Duration < 1000:
-			return badRequest(at + ".duration must be >= 1000")
-		case r.AutoApply == nil:
-			return badRequest(at + ".autoApply is required")
-		}
-	}
-	return nil
-}
-
-func lengthBetween(name, v string, lo, hi int) *problem {
-	if len(v) < lo || len(v) > hi {
-		return badRequest(fmt.Sprintf("%s length must be between %d and %d", name, lo, hi), fieldError{Location: "body." + name, Message: fmt.Sprintf("length must be between %d and %d", lo, hi)})
-	}
-	return nil
-}
-
-func (s *Server) migrateKeys(rk *rootKey, body []byte) (any, *problem) {
-	var req struct {
-		MigrationID string           `json:"migrationId"`
-		APIID       string           `json:"apiId"`
-		Keys        []migrateKeyData `json:"keys"`
-	}
-	if p := decode(body, &req); p != nil {
-		return nil, p
-	}
-	if p := firstProblem(lengthBetween("migrationId", req.MigrationID, 3, 255), lengthBetween("apiId", req.APIID, 3, 255)); p != nil {
-		return nil, p
-	}
-	if len(req.Keys) == 0 {
-		return nil, badRequest("keys must have at least 1 item")
-	}
-	for i, k := range req.Keys {
-		if p := validateKeyData(fmt.Sprintf("keys[%d]", i), k); p != nil {
-			return nil, p
-		}
-	}
-	if !rk.allows(req.APIID, "create_key") {
-		return nil, forbidden(req.APIID, "create_key")
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.apis[req.APIID]
-	if a == nil || a.deleted || a.workspace != rk.workspace {
-		return nil, notFound("api_not_found", "The requested API does not exist or has been deleted.")
-	}
-	m := s.migrations[req.MigrationID]
-	if m == nil || m.workspace != rk.workspace {
-		return nil, notFound("migration_not_found", "The requested migration does not exist.")
-	}
-	// One transaction: a repeated hash fails the whole request, as in Unkey.
-	seen := make(map[string]bool, len(req.Keys))
-	for _, k := range req.Keys {
-		if seen[k.Hash] {
-			return nil, internalError()
-		}
-		seen[k.Hash] = true
-	}
-	migrated := make([]map[string]string, 0, len(req.Keys))
-	var failed []string
-	now := time.Now().UnixMilli()
-	for _, k := range req.Keys {
-		if _, exists := s.byHash[k.Hash]; exists {
-			failed = append(failed, k.Hash)
-			continue
-		}
-		key := &Key{
-			ID: s.nextID("key_"), Hash: k.Hash, APIID: a.ID, WorkspaceID: rk.workspace, MigrationID: req.MigrationID,
-			Meta: k.Meta, Roles: k.Roles, Permissions: k.Permissions, Expires: k.Expires, Enabled: k.Enabled == nil || *k.Enabled,
-			Credits: k.Credits, Ratelimits: k.Ratelimits, CreatedAt: now,
-		}
-		if k.Name != nil {
-			key.Name = *k.Name
-		}
-		if k.ExternalID != nil {
-			key.ExternalID = *k.ExternalID
-			s.identity(rk.workspace, key.ExternalID)
-		}
-		s.assignRatelimitIDs(key)
-		s.keys[key.ID] = key
-		s.byHash[key.Hash] = key
-		migrated = append(migrated, map[string]string{"hash": key.Hash, "keyId": key.ID})
-	}
-	// failed is null, not [], when nothing failed: the real server does this.
-	return map[string]any{"migrated": migrated, "failed": failed}, nil
-}
-
-func firstProblem(ps ...*problem) *problem {
-	for _, p := range ps {
-		if p != nil {
-			return p
-		}
-	}
-	return nil
-}
-
-func (s *Server) identity(workspace, externalID string) string {
-	k := workspace + "/" + externalID
-	if id, ok := s.identities[k]; ok {
-		return id
-	}
-	id := s.nextID("id_")
-	s.identities[k] = id
-	return id
-}
-
-func (s *Server) assignRatelimitIDs(k *Key) {
-	for i := range k.Ratelimits {
-		if k.Ratelimits[i].ID == "" {
-			k.Ratelimits[i].ID = s.nextID("rl_")
-		}
-	}
-}
-
-// liveKey finds a key the root key may act on, or the right error. The
-// caller holds s.mu.
-func (s *Server) liveKey(rk *rootKey, keyID, action string) (*Key, *problem) {
-	k := s.keys[keyID]
-	if k == nil || k.Deleted || k.WorkspaceID != rk.workspace {
-		return nil, notFound("key_not_found", "The specified key was not found.")
-	}
-	if !rk.allows(k.APIID, action) {
-		return nil, forbidden(k.APIID, action)
-	}
-	return k, nil
-}
-
-func validKeyID(id string) *problem { return lengthBetween("keyId", id, 3, 255) }
-
-func (s *Server) getKey(rk *rootKey, body []byte) (any, *problem) {
-	var req struct {
-		KeyID   string `json:"keyId"`
-		Decrypt *bool  `json:"decrypt"`
-	}
-	if p := firstProblem(decode(body, &req), validKeyID(req.KeyID)); p != nil {
-		return nil, p
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k, p := s.liveKey(rk, req.KeyID, "read_key")
-	if p != nil {
-		return nil, p
-	}
-	return s.keyResponse(k), nil
-}
-
-func (s *Server) keyResponse(k *Key) map[string]any {
-	out := map[string]any{"keyId": k.ID, "start": k.Start, "enabled": k.Enabled, "createdAt": k.CreatedAt}
-	if k.Name != "" {
-		out["name"] = k.Name
-	}
-	if k.Meta != nil {
-		out["meta"] = k.Meta
-	}
-	if k.UpdatedAt != 0 {
-		out["updatedAt"] = k.UpdatedAt
-	}
-	if k.Expires != nil {
-		out["expires"] = *k.Expires
-	}
-	if len(k.Roles) > 0 {
-		out["roles"] = k.Roles
-	}
-	if len(k.Permissions) > 0 {
-		out["permissions"] = k.Permissions
-	}
-	if k.Credits != nil {
-		out["credits"] = k.Credits
-	}
-	if k.ExternalID != "" {
-		out["identity"] = map[string]any{"id": s.identity(k.WorkspaceID, k.ExternalID), "externalId": k.ExternalID}
-	}
-	if len(k.Ratelimits) > 0 {
-		rls := make([]map[string]any, len(k.Ratelimits))
-		for i, r := range k.Ratelimits {
-			rls[i] = map[string]any{"id": r.ID, "name": r.Name, "limit": r.Limit, "duration": r.Duration, "autoApply": r.AutoApply != nil && *r.AutoApply}
-		}
-		out["ratelimits"] = rls
+func readRatelimits(arr []any) []ratelimitInput {
+	out := make([]ratelimitInput, 0, len(arr))
+	for _, x := range arr {
+		m, _ := x.(map[string]any)
+		var rl ratelimitInput
+		rl.name, _ = strField(m, "name")
+		rl.limit, _ = intField(m, "limit")
+		rl.duration, _ = intField(m, "duration")
+		rl.autoApply, _ = boolField(m, "autoApply")
+		out = append(out, rl)
 	}
 	return out
 }
 
-func (s *Server) updateKey(rk *rootKey, body []byte) (any, *problem) {
-	// Omitted means unchanged and null means cleared, so fields are read raw.
-	var raw map[string]json.RawMessage
-	if p := decode(body, &raw); p != nil {
-		return nil, p
-	}
-	var req struct {
-		KeyID       string          `json:"keyId"`
-		Name        json.RawMessage `json:"name"`
-		ExternalID  json.RawMessage `json:"externalId"`
-		Meta        json.RawMessage `json:"meta"`
-		Expires     json.RawMessage `json:"expires"`
-		Credits     json.RawMessage `json:"credits"`
-		Ratelimits  json.RawMessage `json:"ratelimits"`
-		Enabled     *bool           `json:"enabled"`
-		Roles       []string        `json:"roles"`
-		Permissions []string        `json:"permissions"`
-	}
-	if p := firstProblem(decode(body, &req), validKeyID(req.KeyID)); p != nil {
-		return nil, p
-	}
-	var upd migrateKeyData
-	upd.Hash = "---"
-	set := func(field string, dst any) *problem {
-		v, present := raw[field]
-		if !present || string(v) == "null" {
-			return nil
-		}
-		if err := json.Unmarshal(v, dst); err != nil {
-			return badRequest(field + " has the wrong type")
-		}
+// canonicalJSON re-encodes a decoded object the way Unkey stores meta
+// (json.Marshal of a map: sorted keys, compact).
+func canonicalJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
 		return nil
 	}
-	if p := firstProblem(set("name", &upd.Name), set("externalId", &upd.ExternalID), set("meta", &upd.Meta), set("expires", &upd.Expires),
-		set("credits", &upd.Credits), set("ratelimits", &upd.Ratelimits)); p != nil {
-		return nil, p
-	}
-	upd.Roles, upd.Permissions = req.Roles, req.Permissions
-	if p := validateKeyData("body", upd); p != nil {
-		return nil, p
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k, p := s.liveKey(rk, req.KeyID, "update_key")
-	if p != nil {
-		return nil, p
-	}
-	_, has := raw["name"]
-	if has {
-		k.Name = deref(upd.Name)
-	}
-	if _, has = raw["externalId"]; has {
-		k.ExternalID = deref(upd.ExternalID)
-		if k.ExternalID != "" {
-			s.identity(k.WorkspaceID, k.ExternalID)
+	return b
+}
+
+func dedupe(in []string) []string {
+	seen := make(map[string]bool, len(in))
+	out := in[:0:0]
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
 		}
 	}
-	if _, has = raw["meta"]; has {
-		k.Meta = upd.Meta
-	}
-	if _, has = raw["expires"]; has {
-		k.Expires = upd.Expires
-	}
-	if _, has = raw["credits"]; has {
-		k.Credits = upd.Credits
-	}
-	if _, has = raw["ratelimits"]; has {
-		k.Ratelimits = upd.Ratelimits
-		s.assignRatelimitIDs(k)
-	}
-	if req.Enabled != nil {
-		k.Enabled = *req.Enabled
-	}
-	if req.Roles != nil {
-		k.Roles = req.Roles
-	}
-	if req.Permissions != nil {
-		k.Permissions = req.Permissions
-	}
-	k.UpdatedAt = time.Now().UnixMilli()
-	return map[string]any{}, nil
+	return out
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+func readNewKey(m map[string]any) newKey {
+	k := newKey{enabled: true}
+	k.hash, _ = strField(m, "hash")
+	k.name, _ = strField(m, "name")
+	k.externalID, _ = strField(m, "externalId")
+	if meta, ok := objField(m, "meta"); ok {
+		k.meta = canonicalJSON(meta)
 	}
-	return *s
+	if roles, ok := arrField(m, "roles"); ok {
+		k.roles = dedupe(stringList(roles))
+	}
+	if perms, ok := arrField(m, "permissions"); ok {
+		k.permissions = dedupe(stringList(perms))
+	}
+	if e, ok := intField(m, "expires"); ok {
+		k.expires = &e
+	}
+	if e, ok := boolField(m, "enabled"); ok {
+		k.enabled = e
+	}
+	if c, ok := objField(m, "credits"); ok {
+		if r, ok := intField(c, "remaining"); ok {
+			k.remaining = &r
+		}
+		if rf, ok := objField(c, "refill"); ok {
+			k.refill = readRefill(rf)
+		}
+	}
+	if rls, ok := arrField(m, "ratelimits"); ok {
+		k.ratelimits = readRatelimits(rls)
+	}
+	return k
 }
 
-func (s *Server) setRoles(rk *rootKey, body []byte) (any, *problem) {
-	var req struct {
-		KeyID string   `json:"keyId"`
-		Roles []string `json:"roles"`
-	}
-	if p := firstProblem(decode(body, &req), validKeyID(req.KeyID)); p != nil {
+var errRefillDayMissing = badRequest("`refillDay` must be provided when the refill interval is `monthly`.")
+
+// migrateKeys is keys.migrateKeys: one transaction per request. Hashes that
+// exist anywhere (any workspace, soft-deleted keys included) fail; the same
+// new hash twice in a request is a 500 with nothing inserted.
+func (s *Server) migrateKeys(c *call) (any, *problem) {
+	migrationID, _ := strField(c.body, "migrationId")
+	apiID, _ := strField(c.body, "apiId")
+	if p := c.rk.requireAny("api."+apiID+".create_key", "api.*.create_key"); p != nil {
 		return nil, p
 	}
-	if req.Roles == nil {
-		return nil, badRequest("roles is required")
+	raw, _ := arrField(c.body, "keys")
+	keys := make([]newKey, len(raw))
+	refillDayMissing := false
+	for i, x := range raw {
+		m, _ := x.(map[string]any)
+		keys[i] = readNewKey(m)
+		if r := keys[i].refill; r != nil && r.interval == "monthly" && r.refillDay == nil {
+			refillDayMissing = true
+		}
 	}
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k, p := s.liveKey(rk, req.KeyID, "update_key")
+	a := s.apis[apiID]
+	if a == nil || a.deleted || a.workspace != c.rk.workspace {
+		return nil, apiNotFound()
+	}
+	mig := s.migrations[migrationID]
+	if mig == nil || mig.workspace != c.rk.workspace {
+		return nil, notFound(TypeMigrationNotFound, "The requested Migration does not exist or has been deleted.")
+	}
+	if refillDayMissing {
+		return nil, errRefillDayMissing
+	}
+
+	var failed []string // null in JSON when nothing failed, as Unkey answers
+	failedSeen := map[string]bool{}
+	inserting := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if _, taken := s.byHash[k.hash]; taken {
+			if !failedSeen[k.hash] {
+				failedSeen[k.hash] = true
+				failed = append(failed, k.hash)
+			}
+			continue
+		}
+		if inserting[k.hash] {
+			// Unkey inserts both rows with the same hash and the unique
+			// index fails the transaction.
+			return nil, internalError()
+		}
+		inserting[k.hash] = true
+	}
+
+	ws := s.workspaceLocked(c.rk.workspace)
+	now := time.Now().UnixMilli()
+	type migrated struct {
+		Hash  string `json:"hash"`
+		KeyID string `json:"keyId"`
+	}
+	out := make([]migrated, 0, len(keys)-len(failed))
+	for _, nk := range keys {
+		// Identities, roles and permissions are created for every key of
+		// the request, failed ones included, as Unkey does.
+		var ident *identity
+		if nk.externalID != "" {
+			ident = ws.identity(nk.externalID)
+		}
+		roles := make([]*role, 0, len(nk.roles))
+		for _, r := range nk.roles {
+			roles = append(roles, ws.role(r))
+		}
+		perms := make([]*permission, 0, len(nk.permissions))
+		for _, p := range nk.permissions {
+			perms = append(perms, ws.permission(p))
+		}
+		if failedSeen[nk.hash] {
+			continue
+		}
+		k := &keyRec{
+			id: s.newKeyIDLocked(), hash: nk.hash, apiID: a.id, workspace: a.workspace,
+			migrationID: mig.id, pendingMigration: mig.id,
+			name: nk.name, identity: ident, meta: nk.meta, roles: roles, permissions: perms,
+			expires: nk.expires, enabled: nk.enabled, remaining: nk.remaining, createdAt: now,
+		}
+		if r := nk.refill; r != nil {
+			amount := r.amount
+			k.refillAmount = &amount
+			if r.interval == "monthly" {
+				k.refillDay = clonePtr(r.refillDay)
+			}
+		}
+		for _, rl := range nk.ratelimits {
+			k.ratelimits = append(k.ratelimits, &ratelimitRec{id: newID("rl"), name: rl.name, limit: rl.limit, duration: rl.duration, autoApply: rl.autoApply})
+		}
+		s.insertKeyLocked(k)
+		out = append(out, migrated{Hash: k.hash, KeyID: k.id})
+	}
+	return struct {
+		Migrated []migrated `json:"migrated"`
+		Failed   []string   `json:"failed"`
+	}{out, failed}, nil
+}
+
+// liveKeyLocked finds a key for the key endpoints: 404 when it is unknown,
+// deleted or in another workspace. The caller holds s.mu.
+func (s *Server) liveKeyLocked(c *call, keyID, unknownDetail string) (*keyRec, *problem) {
+	k := s.keys[keyID]
+	if k == nil || k.deleted {
+		return nil, keyNotFound(unknownDetail)
+	}
+	if k.workspace != c.rk.workspace {
+		return nil, keyNotFound("The specified key was not found.")
+	}
+	return k, nil
+}
+
+// KeyResponseData.
+type keyResponse struct {
+	KeyID       string              `json:"keyId"`
+	Start       string              `json:"start"`
+	Enabled     bool                `json:"enabled"`
+	Name        string              `json:"name,omitempty"`
+	Meta        json.RawMessage     `json:"meta,omitempty"`
+	CreatedAt   int64               `json:"createdAt"`
+	UpdatedAt   int64               `json:"updatedAt,omitempty"`
+	LastUsedAt  int64               `json:"lastUsedAt,omitempty"`
+	Expires     int64               `json:"expires,omitempty"`
+	Permissions []string            `json:"permissions,omitempty"`
+	Roles       []string            `json:"roles,omitempty"`
+	Credits     *creditsResponse    `json:"credits,omitempty"`
+	Identity    *identityResponse   `json:"identity,omitempty"`
+	Ratelimits  []ratelimitResponse `json:"ratelimits,omitempty"`
+}
+
+type creditsResponse struct {
+	Remaining int64           `json:"remaining"`
+	Refill    *refillResponse `json:"refill,omitempty"`
+}
+
+type refillResponse struct {
+	Interval  string `json:"interval"`
+	Amount    int64  `json:"amount"`
+	RefillDay int64  `json:"refillDay,omitempty"`
+}
+
+type identityResponse struct {
+	ID         string          `json:"id"`
+	ExternalID string          `json:"externalId"`
+	Meta       json.RawMessage `json:"meta,omitempty"`
+}
+
+type ratelimitResponse struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Limit     int64  `json:"limit"`
+	Duration  int64  `json:"duration"`
+	AutoApply bool   `json:"autoApply"`
+}
+
+// keyResponse renders a key as keys.getKey and apis.listKeys do: zero
+// values are omitted, credits only appear with a remaining count, and
+// permissions are the key's direct permissions (roles created here carry
+// none).
+func keyResponseOf(k *keyRec) keyResponse {
+	out := keyResponse{
+		KeyID: k.id, Start: k.start, Enabled: k.enabled, Name: k.name,
+		CreatedAt: k.createdAt, UpdatedAt: k.updatedAt, LastUsedAt: k.lastUsedAt,
+	}
+	if k.meta != nil && string(k.meta) != "{}" {
+		out.Meta = k.meta
+	}
+	if k.expires != nil {
+		out.Expires = *k.expires
+	}
+	for _, p := range k.permissions {
+		out.Permissions = append(out.Permissions, p.slug)
+	}
+	sort.Strings(out.Permissions)
+	for _, r := range k.roles {
+		out.Roles = append(out.Roles, r.name)
+	}
+	if k.remaining != nil {
+		out.Credits = &creditsResponse{Remaining: *k.remaining}
+		if k.refillAmount != nil {
+			out.Credits.Refill = &refillResponse{Interval: k.interval(), Amount: *k.refillAmount}
+			if k.refillDay != nil {
+				out.Credits.Refill.RefillDay = *k.refillDay
+			}
+		}
+	}
+	if k.identity != nil {
+		out.Identity = &identityResponse{ID: k.identity.id, ExternalID: k.identity.externalID}
+	}
+	for _, r := range k.ratelimits {
+		out.Ratelimits = append(out.Ratelimits, ratelimitResponse{ID: r.id, Name: r.name, Limit: r.limit, Duration: r.duration, AutoApply: r.autoApply})
+	}
+	return out
+}
+
+func (s *Server) getKey(c *call) (any, *problem) {
+	keyID, _ := strField(c.body, "keyId")
+	decrypt, _ := boolField(c.body, "decrypt")
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	k, p := s.liveKeyLocked(c, keyID, "We could not find the requested key.")
 	if p != nil {
 		return nil, p
 	}
-	k.Roles = slices.Clone(req.Roles)
-	out := make([]map[string]string, len(k.Roles))
-	for i, r := range k.Roles {
-		out[i] = map[string]string{"id": "role_" + r, "name": r}
+	if p := c.rk.requireAny("api.*.read_key", "api."+k.apiID+".read_key"); p != nil {
+		return nil, p
+	}
+	if decrypt {
+		if p := c.rk.requireAny("api.*.decrypt_key", "api."+k.apiID+".decrypt_key"); p != nil {
+			return nil, p
+		}
+		return nil, precondition("The API for this key does not support key encryption.")
+	}
+	return keyResponseOf(k), nil
+}
+
+// updateKey is keys.updateKey: an omitted field is left alone, null clears
+// it, a value sets it; roles and permissions replace the key's sets.
+func (s *Server) updateKey(c *call) (any, *problem) {
+	b := c.body
+	keyID, _ := strField(b, "keyId")
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, p := s.liveKeyLocked(c, keyID, "We could not find the requested key.")
+	if p != nil {
+		return nil, p
+	}
+	if p := c.rk.requireAny("api.*.update_key", "api."+k.apiID+".update_key"); p != nil {
+		return nil, p
+	}
+	ws := s.workspaceLocked(k.workspace)
+
+	// Everything that can fail is checked before anything changes.
+	var refill *refillInput
+	credits, creditsSet := field(b, "credits")
+	if cm, ok := credits.(map[string]any); ok {
+		if rf, ok := objField(cm, "refill"); ok {
+			refill = readRefill(rf)
+			switch {
+			case refill.interval == "monthly" && refill.refillDay == nil:
+				return nil, errRefillDayMissing
+			case refill.interval == "daily" && refill.refillDay != nil:
+				return nil, badRequest("`refillDay` must not be provided when the refill interval is `daily`.")
+			}
+		}
+	}
+	var roles []*role
+	if names, ok := arrField(b, "roles"); ok {
+		roles = []*role{}
+		for _, name := range dedupe(stringList(names)) {
+			r := ws.roles[name]
+			if r == nil {
+				return nil, notFound(TypeRoleNotFound, fmt.Sprintf("Role '%s' was not found.", name))
+			}
+			roles = append(roles, r)
+		}
+	}
+
+	if v, ok := field(b, "name"); ok {
+		k.name, _ = v.(string)
+	}
+	if v, ok := field(b, "externalId"); ok {
+		k.identity = nil
+		if ext, _ := v.(string); ext != "" {
+			k.identity = ws.identity(ext)
+		}
+	}
+	if v, ok := field(b, "enabled"); ok {
+		k.enabled, _ = v.(bool)
+	}
+	if v, ok := field(b, "meta"); ok {
+		k.meta = nil
+		if m, ok := v.(map[string]any); ok {
+			k.meta = canonicalJSON(m)
+		}
+	}
+	if _, ok := field(b, "expires"); ok {
+		k.expires = nil
+		if e, ok := intField(b, "expires"); ok {
+			k.expires = &e
+		}
+	}
+	if creditsSet {
+		cm, isObj := credits.(map[string]any)
+		if !isObj {
+			k.remaining, k.refillAmount, k.refillDay = nil, nil, nil
+		} else {
+			if rv, ok := field(cm, "remaining"); ok {
+				if rv == nil {
+					// Unlimited; this also clears the refill.
+					k.remaining, k.refillAmount, k.refillDay = nil, nil, nil
+				} else {
+					r, _ := intField(cm, "remaining")
+					k.remaining = &r
+				}
+			}
+			if _, ok := field(cm, "refill"); ok {
+				k.refillAmount, k.refillDay = nil, nil
+				if refill != nil {
+					amount := refill.amount
+					k.refillAmount = &amount
+					k.refillDay = clonePtr(refill.refillDay)
+				}
+			}
+		}
+	}
+	if v, ok := field(b, "ratelimits"); ok {
+		arr, _ := v.([]any) // null (when allowed) clears them
+		existing := map[string]string{}
+		for _, r := range k.ratelimits {
+			existing[r.name] = r.id
+		}
+		k.ratelimits = nil
+		k.windows = nil
+		for _, rl := range readRatelimits(arr) {
+			id := existing[rl.name]
+			if id == "" {
+				id = newID("rl")
+			}
+			k.ratelimits = slices.DeleteFunc(k.ratelimits, func(r *ratelimitRec) bool { return r.name == rl.name })
+			k.ratelimits = append(k.ratelimits, &ratelimitRec{id: id, name: rl.name, limit: rl.limit, duration: rl.duration, autoApply: rl.autoApply})
+		}
+	}
+	if perms, ok := arrField(b, "permissions"); ok {
+		k.permissions = []*permission{}
+		for _, slug := range dedupe(stringList(perms)) {
+			k.permissions = append(k.permissions, ws.permission(slug))
+		}
+	}
+	if roles != nil {
+		k.roles = roles
+	}
+	k.updatedAt = time.Now().UnixMilli()
+	return struct{}{}, nil
+}
+
+type roleResponse struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// setRoles is keys.setRoles: roles are named by name or ID and must exist.
+func (s *Server) setRoles(c *call) (any, *problem) {
+	keyID, _ := strField(c.body, "keyId")
+	names, _ := arrField(c.body, "roles")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, p := s.liveKeyLocked(c, keyID, "The specified key was not found.")
+	if p != nil {
+		return nil, p
+	}
+	if p := c.rk.requireAny("api.*.update_key", "api."+k.apiID+".update_key"); p != nil {
+		return nil, p
+	}
+	ws := s.workspaceLocked(k.workspace)
+	roles := []*role{}
+	seen := map[*role]bool{}
+	for _, name := range stringList(names) {
+		r := ws.roles[name]
+		if r == nil {
+			r = ws.rolesByID[name]
+		}
+		if r == nil {
+			return nil, notFound(TypeRoleNotFound, fmt.Sprintf("Role '%s' was not found.", name))
+		}
+		if !seen[r] {
+			seen[r] = true
+			roles = append(roles, r)
+		}
+	}
+	k.roles = roles
+	k.updatedAt = time.Now().UnixMilli()
+	out := make([]roleResponse, len(roles))
+	for i, r := range roles {
+		out[i] = roleResponse{ID: r.id, Name: r.name}
 	}
 	return out, nil
 }
 
-func (s *Server) setPermissions(rk *rootKey, body []byte) (any, *problem) {
-	var req struct {
-		KeyID       string   `json:"keyId"`
-		Permissions []string `json:"permissions"`
-	}
-	if p := firstProblem(decode(body, &req), validKeyID(req.KeyID)); p != nil {
-		return nil, p
-	}
-	if req.Permissions == nil {
-		return nil, badRequest("permissions is required")
-	}
-	for _, p := range req.Permissions {
-		if !permissionPattern.MatchString(p) || len(p) > 128 {
-			return nil, badRequest("permissions items must match ^[a-zA-Z0-9_:\\-\\.\\*]+$")
-		}
-	}
+type permissionResponse struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Slug string `json:"slug"`
+}
+
+// setPermissions is keys.setPermissions: permissions are named by slug (or
+// ID); unknown slugs are created.
+func (s *Server) setPermissions(c *call) (any, *problem) {
+	keyID, _ := strField(c.body, "keyId")
+	slugs, _ := arrField(c.body, "permissions")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k, p := s.liveKey(rk, req.KeyID, "update_key")
+	k, p := s.liveKeyLocked(c, keyID, "The specified key was not found.")
 	if p != nil {
 		return nil, p
 	}
-	k.Permissions = slices.Clone(req.Permissions)
-	out := make([]map[string]string, len(k.Permissions))
-	for i, p := range k.Permissions {
-		out[i] = map[string]string{"id": "perm_" + p, "name": p, "slug": p}
+	if p := c.rk.requireAny("api.*.update_key", "api."+k.apiID+".update_key"); p != nil {
+		return nil, p
+	}
+	ws := s.workspaceLocked(k.workspace)
+	byID := map[string]*permission{}
+	for _, perm := range ws.permissions {
+		byID[perm.id] = perm
+	}
+	perms := []*permission{}
+	seen := map[*permission]bool{}
+	for _, slug := range stringList(slugs) {
+		perm := byID[slug]
+		if perm == nil {
+			perm = ws.permission(slug)
+		}
+		if !seen[perm] {
+			seen[perm] = true
+			perms = append(perms, perm)
+		}
+	}
+	k.permissions = perms
+	k.updatedAt = time.Now().UnixMilli()
+	out := make([]permissionResponse, len(perms))
+	for i, perm := range perms {
+		out[i] = permissionResponse{ID: perm.id, Name: perm.slug, Slug: perm.slug}
 	}
 	return out, nil
 }
 
-func (s *Server) deleteKey(rk *rootKey, body []byte) (any, *problem) {
-	var req struct {
-		KeyID     string `json:"keyId"`
-		Permanent *bool  `json:"permanent"`
-	}
-	if p := firstProblem(decode(body, &req), validKeyID(req.KeyID)); p != nil {
-		return nil, p
-	}
+// deleteKey is keys.deleteKey: a soft delete keeps the hash taken (it can
+// never be migrated again); permanent: true frees it.
+func (s *Server) deleteKey(c *call) (any, *problem) {
+	keyID, _ := strField(c.body, "keyId")
+	permanent, _ := boolField(c.body, "permanent")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k, p := s.liveKey(rk, req.KeyID, "delete_key")
+	k, p := s.liveKeyLocked(c, keyID, "The specified key was not found.")
 	if p != nil {
 		return nil, p
 	}
-	if req.Permanent != nil && *req.Permanent {
-		delete(s.keys, k.ID)
-		delete(s.byHash, k.Hash)
+	if p := c.rk.requireAny("api.*.delete_key", "api."+k.apiID+".delete_key"); p != nil {
+		return nil, p
+	}
+	if permanent {
+		s.removeKeyLocked(k)
 	} else {
-		k.Deleted = true // the hash stays taken
+		k.deleted = true
+		k.updatedAt = time.Now().UnixMilli()
 	}
-	return map[string]any{}, nil
+	return struct{}{}, nil
 }

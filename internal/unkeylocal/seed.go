@@ -2,35 +2,42 @@ package unkeylocal
 
 import (
 	"net/http/httptest"
-	"slices"
-	"sort"
 	"testing"
 )
 
-// AddWorkspace creates a workspace.
+// AddWorkspace creates a workspace (the other seeding helpers create theirs
+// on demand).
 func (s *Server) AddWorkspace(workspaceID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.workspaces[workspaceID] = true
+	s.workspaceLocked(workspaceID)
 }
 
-// AddRootKey creates a root key in a workspace with the given permissions,
-// such as "api.*.create_key"; "*" allows everything.
-func (s *Server) AddRootKey(workspaceID, rootKeyValue string, permissions ...string) {
+// AddRootKey creates a root key in a workspace with permission strings such
+// as "api.*.create_key" or "api.api_123.read_key"; "*" allows everything.
+// Adding an existing root key replaces it.
+func (s *Server) AddRootKey(workspaceID, key string, permissions ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	perms := map[string]bool{}
+	s.workspaceLocked(workspaceID)
+	perms := make(map[string]bool, len(permissions))
 	for _, p := range permissions {
 		perms[p] = true
 	}
-	s.rootKeys[rootKeyValue] = &rootKey{workspace: workspaceID, permissions: perms}
+	s.rootKeys[key] = &rootKey{workspace: workspaceID, permissions: perms}
 }
 
-// AddAPI creates an API with a chosen ID.
+// AddAPI creates an API with a chosen ID. Adding an existing ID renames it
+// and moves it to the workspace, keeping its keys.
 func (s *Server) AddAPI(workspaceID, apiID, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.apis[apiID] = &api{ID: apiID, Name: name, workspace: workspaceID}
+	s.workspaceLocked(workspaceID)
+	if a := s.apis[apiID]; a != nil {
+		a.name, a.workspace, a.deleted = name, workspaceID, false
+		return
+	}
+	s.apis[apiID] = &apiRec{id: apiID, name: name, workspace: workspaceID, keys: map[string]*keyRec{}}
 }
 
 // SetAPIDeleteProtection turns an API's delete protection on or off.
@@ -42,25 +49,39 @@ func (s *Server) SetAPIDeleteProtection(apiID string, protected bool) {
 	}
 }
 
-// AddMigration creates a migration with a hash algorithm.
+// AddMigration creates a migration of a workspace with a hash algorithm,
+// AlgorithmSHA256 or AlgorithmSeamPrefixed (migrations are set up by Unkey
+// support and cannot be made through the API).
 func (s *Server) AddMigration(workspaceID, migrationID, algorithm string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.migrations[migrationID] = &migrationDef{workspace: workspaceID, algorithm: algorithm}
+	s.workspaceLocked(workspaceID)
+	s.migrations[migrationID] = &migrationRec{id: migrationID, workspace: workspaceID, algorithm: algorithm}
 }
 
-// SetRateLimit limits a workspace to perMinute requests per fixed minute; 0 lifts it.
+// AddRole creates a role in a workspace (keys.setRoles and keys.updateKey
+// only accept existing roles; keys.migrateKeys creates them).
+func (s *Server) AddRole(workspaceID, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.workspaceLocked(workspaceID).role(name)
+}
+
+// SetRateLimit limits a workspace to perMinute authenticated requests per
+// fixed one-minute window; 0 lifts the limit.
 func (s *Server) SetRateLimit(workspaceID string, perMinute int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.rateLimits[workspaceID] = perMinute
+	ws := s.workspaceLocked(workspaceID)
+	ws.rateLimit = perMinute
+	ws.windowCount = 0
 }
 
 // Seed names what SeedDefault created.
 type Seed struct{ WorkspaceID, RootKey, APIID, MigrationID, SeamMigrationID string }
 
-// DefaultSeed is the workspace SeedDefault creates. The root key is a local,
-// fake credential.
+// DefaultSeed is what SeedDefault creates. The root key is a fake, local
+// credential.
 var DefaultSeed = Seed{
 	WorkspaceID:     "ws_local",
 	RootKey:         "unkey_local_root_3ZbkVYx8qD2nTf7LmW9pRc",
@@ -69,8 +90,8 @@ var DefaultSeed = Seed{
 	SeamMigrationID: "mig_local_seam",
 }
 
-// SeedDefault creates one workspace with an all-powerful root key, an API, a
-// sha256 migration and a seamapi migration.
+// SeedDefault creates DefaultSeed: one workspace, a root key holding "*", an
+// API named "local", a sha256 migration and a seamapi migration.
 func (s *Server) SeedDefault() Seed {
 	d := DefaultSeed
 	s.AddWorkspace(d.WorkspaceID)
@@ -81,68 +102,8 @@ func (s *Server) SeedDefault() Seed {
 	return d
 }
 
-// Requests returns every request received, in arrival order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// RequestsTo returns the requests received for one path.
-func (s *Server) RequestsTo(path string) []Request {
-	var out []Request
-	for _, r := range s.Requests() {
-		if r.Path == path {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// ResetRequests forgets the requests received so far.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-}
-
-// KeyByHash returns the key holding a hash, soft-deleted ones included.
-func (s *Server) KeyByHash(hash string) (Key, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k, ok := s.byHash[hash]
-	if !ok {
-		return Key{}, false
-	}
-	return k.clone(), true
-}
-
-// KeyByID returns a key by ID, soft-deleted ones included.
-func (s *Server) KeyByID(id string) (Key, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k, ok := s.keys[id]
-	if !ok {
-		return Key{}, false
-	}
-	return k.clone(), true
-}
-
-// Keys returns the live keys of an API, by ID.
-func (s *Server) Keys(apiID string) []Key {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Key
-	for _, k := range s.keys {
-		if k.APIID == apiID && !k.Deleted {
-			out = append(out, k.clone())
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// StartTestServer serves a new server on a loopback port for the test.
+// StartTestServer serves a new, empty server on 127.0.0.1 for the duration
+// of a test and returns it with its base URL.
 func StartTestServer(t testing.TB, opts Options) (*Server, string) {
 	t.Helper()
 	s := NewServer(opts)

@@ -1,16 +1,34 @@
-// Package unkeylocal is an in-memory server that speaks Unkey's HTTP API for
-// the endpoints the provider uses, with Unkey's envelopes, RFC 7807 errors
-// and the real server's quirks (see shared/UNKEY-API-NOTES.md). The tests
-// and the demo run against it; it can inject faults.
+// Package unkeylocal is an in-memory HTTP server that speaks Unkey's API for
+// the endpoints the provider uses, with Unkey's envelopes, RFC 7807 errors,
+// request validation and the real server's quirks (see
+// shared/UNKEY-API-NOTES.md), plus fault injection and inspection helpers for
+// tests. The tests, the demo and cmd/unkey-local run against it.
+//
+// Requests go through the stages of the real server, in its order: route
+// (404), Authorization header format (400), body read and JSON schema
+// validation (400), root key (401), workspace rate limit (429), then the
+// endpoint's own checks (403, 404, ...).
+//
+// Behaviours worth knowing, all taken from Unkey's server:
+//   - keys.migrateKeys answers 200 on partial success; "failed" is null when
+//     nothing failed. Hashes are unique across all workspaces, soft-deleted
+//     keys included; a new hash twice in one request is a 500 and nothing of
+//     the request is stored.
+//   - keys.setRoles and keys.updateKey only accept roles that exist in the
+//     workspace (404 role_not_found otherwise); keys.migrateKeys creates
+//     them, and so can AddRole. Permissions and identities are created on
+//     the fly everywhere.
+//   - keys.updateKey rejects "ratelimits": null (the schema says array);
+//     [] removes every rate limit. See Options.AcceptNullRatelimits.
+//   - Error bodies are application/problem+json, which Unkey's Go SDK only
+//     decodes for 429s; other errors reach SDK users as *apierrors.APIError
+//     with the problem in Body.
 package unkeylocal
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"math/rand/v2"
+	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,10 +37,21 @@ import (
 
 // Options configure a Server.
 type Options struct {
-	MaxBodyBytes int64 // 0 => 10 MiB, Unkey's default cap
+	// MaxBodyBytes is the largest request body accepted; 0 means 10 MiB,
+	// Unkey's default cap.
+	MaxBodyBytes int64
+
+	// AcceptNullRatelimits makes keys.updateKey accept "ratelimits": null and
+	// clear the key's rate limits. Unkey's OpenAPI schema types ratelimits as
+	// an array (not nullable), so the real server's validator rejects null
+	// with a 400; send [] to remove every rate limit. Off by default.
+	AcceptNullRatelimits bool
 }
 
-// Algorithms a migration can have.
+// DefaultMaxBodyBytes is Unkey's default request body cap.
+const DefaultMaxBodyBytes = 10 << 20
+
+// Migration hash algorithms.
 const (
 	AlgorithmSHA256       = "sha256"
 	AlgorithmSeamPrefixed = "github.com/seamapi/prefixed-api-key"
@@ -31,335 +60,239 @@ const (
 // Server is a local Unkey. It is safe for concurrent use.
 type Server struct {
 	maxBody int64
+	routes  map[string]route
 
-	mu         sync.Mutex
-	workspaces map[string]bool
-	rootKeys   map[string]*rootKey
-	apis       map[string]*api
-	migrations map[string]*migrationDef
-	keys       map[string]*Key // by ID
-	byHash     map[string]*Key // every key, soft-deleted ones too
-	identities map[string]string
-	requests   []Request
-	faults     []*faultRule
-	rateLimits map[string]int
-	windows    map[string]*window
+	mu         sync.RWMutex // guards the data below
+	workspaces map[string]*workspace
+	rootKeys   map[string]*rootKey // by the root key itself
+	apis       map[string]*apiRec
+	migrations map[string]*migrationRec
+	keys       map[string]*keyRec // by ID, soft-deleted keys included
+	byHash     map[string]*keyRec // every stored hash, soft-deleted keys included
+
+	reqMu    sync.Mutex
+	requests []*Request
+
+	faultMu sync.Mutex
+	faults  []*faultRule
 }
 
-type rootKey struct {
-	workspace   string
-	permissions map[string]bool
+type route struct {
+	schema  *schema
+	handler func(*Server, *call) (any, *problem)
 }
 
-type api struct {
-	ID, Name, workspace string
-	deleteProtected     bool
-	deleted             bool
+// call is one authenticated, validated request.
+type call struct {
+	rk   *rootKey
+	body map[string]any
+	path string
 }
 
-type migrationDef struct {
-	workspace, algorithm string
-}
-
-type window struct {
-	start time.Time
-	count int
-}
-
-// NewServer returns an empty server.
+// NewServer returns a server with an empty store.
 func NewServer(opts Options) *Server {
-	if opts.MaxBodyBytes == 0 {
-		opts.MaxBodyBytes = 10 << 20
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	return &Server{
+	s := &Server{
 		maxBody:    opts.MaxBodyBytes,
-		workspaces: map[string]bool{},
+		workspaces: map[string]*workspace{},
 		rootKeys:   map[string]*rootKey{},
-		apis:       map[string]*api{},
-		migrations: map[string]*migrationDef{},
-		keys:       map[string]*Key{},
-		byHash:     map[string]*Key{},
-		identities: map[string]string{},
-		rateLimits: map[string]int{},
-		windows:    map[string]*window{},
+		apis:       map[string]*apiRec{},
+		migrations: map[string]*migrationRec{},
+		keys:       map[string]*keyRec{},
+		byHash:     map[string]*keyRec{},
 	}
-}
-
-// Request is one request the server received.
-type Request struct {
-	Path          string
-	Status        int
-	Hashes        []string
-	KeyID         string
-	Body          []byte
-	Authorization string
-	UserAgent     string
-}
-
-const errBase = "https://unkey.com/docs/errors/"
-
-type problem struct {
-	status int
-	title  string
-	detail string
-	typ    string
-	fields []fieldError
-}
-
-type fieldError struct {
-	Location string `json:"location"`
-	Message  string `json:"message"`
-}
-
-func (p *problem) Error() string { return p.detail }
-
-func badRequest(detail string, fields ...fieldError) *problem {
-	return &problem{status: 400, title: "Bad Request", detail: detail, typ: errBase + "unkey/application/invalid_input", fields: fields}
-}
-
-func notFound(kind, detail string) *problem {
-	return &problem{status: 404, title: "Not Found", detail: detail, typ: errBase + "unkey/data/" + kind}
-}
-
-func internalError() *problem {
-	return &problem{status: 500, title: "Internal Server Error", detail: "", typ: errBase + "unkey/application/unexpected_error"}
-}
-
-func requestID() string { return "req_" + randomID(16) }
-
-const alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-func randomID(n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = alphabet[rand.IntN(len(alphabet))]
+	s.routes = map[string]route{
+		"/v2/keys.migrateKeys":    {migrateKeysSchema(), (*Server).migrateKeys},
+		"/v2/keys.getKey":         {getKeySchema(), (*Server).getKey},
+		"/v2/keys.updateKey":      {updateKeySchema(opts.AcceptNullRatelimits), (*Server).updateKey},
+		"/v2/keys.setRoles":       {setRolesSchema(), (*Server).setRoles},
+		"/v2/keys.setPermissions": {setPermissionsSchema(), (*Server).setPermissions},
+		"/v2/keys.deleteKey":      {deleteKeySchema(), (*Server).deleteKey},
+		"/v2/keys.verifyKey":      {verifyKeySchema(), (*Server).verifyKey},
+		"/v2/apis.createApi":      {createAPISchema(), (*Server).createAPI},
+		"/v2/apis.getApi":         {getAPISchema(), (*Server).getAPI},
+		"/v2/apis.deleteApi":      {deleteAPISchema(), (*Server).deleteAPI},
+		"/v2/apis.listKeys":       {listKeysSchema(), (*Server).listKeys},
 	}
-	return string(b)
+	return s
 }
 
-func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeProblem(w http.ResponseWriter, p *problem) int {
-	body := map[string]any{
-		"meta": map[string]any{"requestId": requestID()},
-		"error": func() map[string]any {
-			e := map[string]any{"title": p.title, "detail": p.detail, "status": p.status, "type": p.typ}
-			if p.status == 400 {
-				fields := p.fields
-				if fields == nil {
-					fields = []fieldError{}
-				}
-				e["errors"] = fields
-			}
-			return e
-		}(),
-	}
-	writeJSON(w, p.status, "application/problem+json", body)
-	return p.status
-}
-
-func writeData(w http.ResponseWriter, data any) int {
-	body := map[string]any{"meta": map[string]any{"requestId": requestID()}, "data": data}
-	if page, ok := data.(listPage); ok {
-		body["data"] = page.data
-		pagination := map[string]any{"hasMore": page.hasMore}
-		if page.hasMore {
-			pagination["cursor"] = page.cursor
-		}
-		body["pagination"] = pagination
-	}
-	writeJSON(w, 200, "application/json", body)
-	return 200
-}
-
-type handler func(s *Server, rk *rootKey, body []byte) (any, *problem)
-
-var routes = map[string]handler{
-	"/v2/keys.migrateKeys":    (*Server).migrateKeys,
-	"/v2/keys.getKey":         (*Server).getKey,
-	"/v2/keys.updateKey":      (*Server).updateKey,
-	"/v2/keys.setRoles":       (*Server).setRoles,
-	"/v2/keys.setPermissions": (*Server).setPermissions,
-	"/v2/keys.deleteKey":      (*Server).deleteKey,
-	"/v2/keys.verifyKey":      (*Server).verifyKey,
-	"/v2/apis.createApi":      (*Server).createAPI,
-	"/v2/apis.getApi":         (*Server).getAPI,
-	"/v2/apis.deleteApi":      (*Server).deleteAPI,
-	"/v2/apis.listKeys":       (*Server).listKeys,
+// incoming is a request whose body has been read.
+type incoming struct {
+	r        *http.Request
+	body     []byte
+	tooBig   bool
+	readErr  error
+	tree     any // the parsed body, when it is JSON
+	parseErr error
 }
 
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := Request{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), UserAgent: r.Header.Get("User-Agent")}
-	body, tooBig, readErr := readBody(r, s.maxBody)
-	rec.Body = body
-	rec.Hashes, rec.KeyID = summarize(r.URL.Path, body)
-	rec.Status = s.serve(w, r, body, tooBig, readErr)
-	s.mu.Lock()
-	s.requests = append(s.requests, rec)
-	s.mu.Unlock()
-}
+	in := &incoming{r: r}
+	// Like Unkey, read the body through http.MaxBytesReader: past the cap
+	// the connection is closed after the answer, so a client still sending
+	// may see the connection reset instead of the 400.
+	in.body, in.readErr = io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	var maxErr *http.MaxBytesError
+	if errors.As(in.readErr, &maxErr) {
+		in.tooBig, in.readErr, in.body = true, nil, nil
+	}
+	if in.readErr == nil && len(in.body) > 0 {
+		in.tree, in.parseErr = parseJSON(in.body)
+	}
 
-func readBody(r *http.Request, limit int64) ([]byte, bool, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return nil, false, err
-	}
-	if int64(len(body)) > limit {
-		return nil, true, nil
-	}
-	return body, false, nil
-}
-
-func summarize(path string, body []byte) ([]string, string) {
-	var v struct {
-		KeyID string `json:"keyId"`
-		Keys  []struct {
-			Hash string `json:"hash"`
-		} `json:"keys"`
-	}
-	_ = json.Unmarshal(body, &v)
-	var hashes []string
-	if path == "/v2/keys.migrateKeys" {
-		for _, k := range v.Keys {
-			hashes = append(hashes, k.Hash)
-		}
-	}
-	return hashes, v.KeyID
-}
-
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte, tooBig bool, readErr error) int {
+	rec := s.record(r, in)
+	rw := &recorder{ResponseWriter: w, s: s, rec: rec}
 	if f := s.matchFault(r.URL.Path); f != nil {
-		if status, handled := s.applyFaultBefore(w, r, f); handled {
-			return status
-		}
-		if f.Kind == FaultDropAfterProcessing || f.Kind == FaultStatusAfterProcessing {
-			s.process(io.Discard, r, body, tooBig, readErr)
-			return s.applyFaultAfter(w, f)
-		}
+		s.serveFault(rw, w, in, f)
+		return
 	}
-	return s.process(w, r, body, tooBig, readErr)
+	s.process(rw, in)
 }
 
-// process runs the request for real and writes the answer to w.
-func (s *Server) process(w io.Writer, r *http.Request, body []byte, tooBig bool, readErr error) int {
-	rw, ok := w.(http.ResponseWriter)
+// process runs a request for real and writes the answer.
+func (s *Server) process(w http.ResponseWriter, in *incoming) int {
+	r := in.r
+	rt, ok := s.routes[r.URL.Path]
 	if !ok {
-		rw = &discardWriter{header: http.Header{}}
+		return writeProblem(w, notFound(TypeRouteNotFound, "The requested route "+r.URL.Path+" does not exist."))
 	}
 	if r.Method != http.MethodPost {
-		return writeProblem(rw, &problem{status: 405, title: "Method Not Allowed", detail: "use POST", typ: errBase + "unkey/application/invalid_input"})
+		p := &problem{status: 405, title: "Method Not Allowed", detail: "The route " + r.URL.Path + " only accepts POST.", typ: TypeMethodNotAllowed}
+		p.header = http.Header{"Allow": {http.MethodPost}}
+		return writeProblem(w, p)
 	}
-	h, ok := routes[r.URL.Path]
-	if !ok {
-		return writeProblem(rw, notFound("route_not_found", fmt.Sprintf("No route for %s", r.URL.Path)))
-	}
-	if readErr != nil {
-		return writeProblem(rw, badRequest("could not read the request body"))
-	}
-	if tooBig {
-		// Unkey's real answer to an oversized body is misleading like this.
-		return writeProblem(rw, badRequest("request body is empty"))
-	}
-	rk, p := s.authenticate(r.Header.Get("Authorization"))
+	token, p := bearer(r.Header.Get("Authorization"))
 	if p != nil {
-		return writeProblem(rw, p)
+		return writeProblem(w, p)
 	}
-	if p := s.checkRateLimit(rw, rk.workspace); p != nil {
-		return writeProblem(rw, p)
+	if p := checkContentType(r.Header.Get("Content-Type")); p != nil {
+		return writeProblem(w, p)
 	}
-	data, p := h(s, rk, body)
+	switch {
+	case in.readErr != nil:
+		return writeProblem(w, badRequest("Failed to read request body"))
+	case in.tooBig || len(in.body) == 0:
+		// What Unkey answers to a body over its cap: it reads as empty.
+		return writeProblem(w, badRequest(r.Method+" request body is empty for '"+r.URL.Path+"'",
+			fieldError{Location: "body", Message: "The request body is empty but there is a schema defined", Fix: fix("Provide a request body in the expected format")}))
+	case in.parseErr != nil:
+		return writeProblem(w, badRequest("Invalid JSON in request body",
+			fieldError{Location: "body", Message: in.parseErr.Error(), Fix: fix("Ensure the request body is valid JSON")}))
+	}
+	if p := validateBody(rt.schema, in.tree); p != nil {
+		return writeProblem(w, p)
+	}
+	rk, p := s.authenticate(token)
 	if p != nil {
-		return writeProblem(rw, p)
+		return writeProblem(w, p)
 	}
-	return writeData(rw, data)
+	if p := s.checkRateLimit(rk.workspace); p != nil {
+		return writeProblem(w, p)
+	}
+	data, p := rt.handler(s, &call{rk: rk, body: in.tree.(map[string]any), path: r.URL.Path})
+	if p != nil {
+		return writeProblem(w, p)
+	}
+	return writeData(w, data)
 }
 
-type discardWriter struct{ header http.Header }
-
-func (d *discardWriter) Header() http.Header         { return d.header }
-func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discardWriter) WriteHeader(int)             {}
-
-func (s *Server) authenticate(header string) (*rootKey, *problem) {
+// bearer checks the Authorization header's format. A missing header is a
+// 400 invalid_input on Unkey, not a 401.
+func bearer(header string) (string, *problem) {
 	if header == "" {
-		return nil, badRequest("Authorization header is required", fieldError{Location: "header.Authorization", Message: "missing"})
+		return "", badRequest("Authorization header is required but was not provided",
+			fieldError{Location: "header.Authorization", Message: "missing required header", Fix: fix("Send Authorization: Bearer <root key>")})
 	}
-	token, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok {
-		return nil, &problem{status: 400, title: "Bad Request", detail: "Authorization header must use the Bearer scheme", typ: errBase + "unkey/authentication/malformed"}
+	const prefix = "bearer "
+	if len(header) < len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
+		return "", &problem{status: 400, title: "Bad Request", detail: "Authorization header must use Bearer scheme", typ: TypeAuthMalformed}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rk, ok := s.rootKeys[strings.TrimSpace(token)]
-	if !ok {
-		return nil, &problem{status: 401, title: "Unauthorized", detail: "The provided root key is invalid. The requested key was not found.", typ: errBase + "unkey/authentication/key_not_found"}
+	token := strings.TrimSpace(header[len(prefix):])
+	if token == "" {
+		return "", &problem{status: 400, title: "Bad Request", detail: "Bearer credentials are empty", typ: TypeAuthMalformed}
 	}
-	return rk, nil
+	return token, nil
 }
 
-// allows reports whether the root key holds api.<apiID>.<action> or api.*.<action>.
-func (rk *rootKey) allows(apiID, action string) bool {
-	return rk.permissions["*"] || rk.permissions["api.*."+action] || rk.permissions["api."+apiID+"."+action]
-}
-
-func forbidden(apiID, action string) *problem {
-	return &problem{status: 403, title: "Forbidden",
-		detail: fmt.Sprintf("Missing one of these permissions: api.%s.%s or api.*.%s", apiID, action, action),
-		typ:    errBase + "unkey/authorization/insufficient_permissions"}
-}
-
-func (s *Server) checkRateLimit(w http.ResponseWriter, workspace string) *problem {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	limit := s.rateLimits[workspace]
-	if limit == 0 {
+func checkContentType(ct string) *problem {
+	if ct == "" {
 		return nil
 	}
-	now := time.Now()
-	win := s.windows[workspace]
-	if win == nil || now.Sub(win.start) >= time.Minute {
-		win = &window{start: now.Truncate(time.Minute)}
-		s.windows[workspace] = win
+	mediaType, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return badRequest("Invalid Content-Type header", fieldError{Location: "header.Content-Type", Message: "Failed to parse Content-Type header: " + err.Error()})
 	}
-	win.count++
-	reset := win.start.Add(time.Minute)
-	w.Header().Set("Ratelimit-Limit", fmt.Sprint(limit))
-	w.Header().Set("Ratelimit-Remaining", fmt.Sprint(max(limit-win.count, 0)))
-	w.Header().Set("Ratelimit-Reset", fmt.Sprint(reset.UnixMilli()))
-	if win.count <= limit {
-		return nil
-	}
-	w.Header().Set("Retry-After", fmt.Sprint(int(time.Until(reset).Seconds())+1))
-	return rateLimited()
-}
-
-func rateLimited() *problem {
-	return &problem{status: 429, title: "Too Many Requests", detail: "Workspace rate limit exceeded. Retry after the time in Retry-After.",
-		typ: errBase + "user/too_many_requests/workspace_rate_limited"}
-}
-
-// decode reads a JSON body strictly, as Unkey's schema validation does.
-func decode(body []byte, v any) *problem {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		msg := err.Error()
-		if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-			return badRequest(fmt.Sprintf("additional properties %s not allowed", strings.ReplaceAll(name, `"`, "'")),
-				fieldError{Location: "body", Message: fmt.Sprintf("additional properties %s not allowed", strings.ReplaceAll(name, `"`, "'"))})
-		}
-		var syn *json.SyntaxError
-		if errors.As(err, &syn) || errors.Is(err, io.EOF) {
-			return badRequest("request body is not valid JSON")
-		}
-		return badRequest("request body does not match the schema: "+msg, fieldError{Location: "body", Message: msg})
+	if !strings.EqualFold(mediaType, "application/json") {
+		return &problem{status: 415, title: "Bad Request", detail: "Unsupported Content-Type: " + mediaType, typ: TypeUnsupportedMediaType}
 	}
 	return nil
 }
 
-func (s *Server) nextID(prefix string) string { return prefix + randomID(16) }
+func (s *Server) authenticate(token string) (*rootKey, *problem) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	rk, ok := s.rootKeys[token]
+	if !ok {
+		return nil, &problem{status: 401, title: "Unauthorized", detail: "The provided root key is invalid.", typ: TypeRootKeyNotFound}
+	}
+	return rk, nil
+}
+
+// has reports whether the root key holds a permission; "*" holds them all.
+func (rk *rootKey) has(perm string) bool {
+	return rk.permissions["*"] || rk.permissions[perm]
+}
+
+// requireAny is Unkey's rbac.Or over permission tuples.
+func (rk *rootKey) requireAny(perms ...string) *problem {
+	for _, p := range perms {
+		if rk.has(p) {
+			return nil
+		}
+	}
+	return forbidden(perms...)
+}
+
+// checkRateLimit counts a request against its workspace's fixed one-minute
+// window.
+func (s *Server) checkRateLimit(workspaceID string) *problem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ws := s.workspaces[workspaceID]
+	if ws == nil || ws.rateLimit <= 0 {
+		return nil
+	}
+	now := time.Now()
+	start := now.Truncate(time.Minute)
+	if !ws.windowStart.Equal(start) {
+		ws.windowStart, ws.windowCount = start, 0
+	}
+	ws.windowCount++
+	if ws.windowCount <= ws.rateLimit {
+		return nil
+	}
+	return rateLimited(ws.rateLimit, start.Add(time.Minute))
+}
+
+// rateLimited is the 429 of a workspace over its limit. Retry-After is in
+// whole seconds, Ratelimit-Reset is the end of the window in Unix milliseconds.
+func rateLimited(limit int, reset time.Time) *problem {
+	retry := int(time.Until(reset).Seconds() + 0.999)
+	if retry < 1 {
+		retry = 1
+	}
+	return &problem{
+		status: 429, title: "Too Many Requests", typ: TypeWorkspaceRateLimited,
+		detail: "This workspace has exceeded its API rate limit. Please try again later.",
+		header: http.Header{
+			"Retry-After":         {itoa(retry)},
+			"Ratelimit-Limit":     {itoa(limit)},
+			"Ratelimit-Remaining": {"0"},
+			"Ratelimit-Reset":     {itoa64(reset.UnixMilli())},
+		},
+	}
+}
