@@ -1,0 +1,3 @@
+data "unkey_api" "payments" {
+  id = "api_1234"
+}

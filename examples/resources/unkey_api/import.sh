@@ -1,0 +1,1 @@
+terraform import unkey_api.payments api_1234
