@@ -345,3 +345,26 @@ func TestAccKeyMigration_updateFailsThenResumes(t *testing.T) {
 		},
 	})
 }
+
+// When the API is gone its keys are gone too: refresh drops the migration
+// from state (with a warning) instead of failing every plan.
+func TestAccKeyMigration_apiDeletedOutsideTerraform(t *testing.T) {
+	u := startLocalUnkey(t)
+	_, keys := generatedKeys("gone", 3)
+	cfg := u.migrationConfig("", keys)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig:          func() { u.deleteAPI(t, u.Seed.APIID) },
+				Config:             cfg,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction(migration, plancheck.ResourceActionCreate)},
+				},
+			},
+		},
+	})
+}
