@@ -1,59 +1,97 @@
 #!/usr/bin/env bash
-# The main job, offline: build the provider and the local Unkey-compatible API,
-# migrate a few thousand generated legacy keys with `terraform apply`, show the
-# result, and prove that a migrated key verifies with its original raw value.
+# The main job, offline and on a fresh machine with only Go: build the
+# provider and the local Unkey-compatible API, migrate a few thousand
+# generated legacy keys with `terraform apply`, show the result, and prove
+# that a migrated key verifies with its original raw value.
+#
+#   bash scripts/demo.sh        (or: make demo)
+#
+# DEMO_KEYS sets how many keys to migrate (default 3000). Everything is
+# written to .cache/demo/ (gitignored), which is recreated on each run.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 N="${DEMO_KEYS:-3000}"
 WORK="$PWD/.cache/demo"
-rm -rf "$WORK" && mkdir -p "$WORK/bin" "$WORK/tf"
+BIN="$WORK/bin"
+TFDIR="$WORK/tf"
 
-echo "==> Building the provider and the local Unkey API"
-go build -o "$WORK/bin/terraform-provider-unkey" .
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf '\ndemo failed: %s\n' "$*" >&2; exit 1; }
+
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+rm -rf "$WORK"
+mkdir -p "$BIN" "$TFDIR"
+
+step "Building the provider, the local Unkey API and genkeys"
+go build -o "$BIN/terraform-provider-unkey" .
 go build -o "$WORK/unkey-local" ./cmd/unkey-local
 go build -o "$WORK/genkeys" ./cmd/genkeys
+echo "    $BIN/terraform-provider-unkey"
 
-echo "==> Finding the Terraform CLI (installing Terraform 1.5.7 with go install if missing)"
+step "Finding the Terraform CLI (building Terraform 1.5.7 with go install if there is none: about three minutes, once)"
 TERRAFORM="$(go run ./internal/acctest/cmd/ensure-terraform)"
-"$TERRAFORM" version | head -n 1
+TF_VERSION="$(CHECKPOINT_DISABLE=1 "$TERRAFORM" version 2>/dev/null)" || fail "$TERRAFORM does not run"
+echo "    $TERRAFORM (${TF_VERSION%%$'\n'*})"
 
-echo "==> Starting the local Unkey API on a free loopback port"
-"$WORK/unkey-local" -addr 127.0.0.1:0 >"$WORK/unkey-local.out" 2>&1 &
+step "Starting the local Unkey API on a free loopback port"
+"$WORK/unkey-local" -addr 127.0.0.1:0 >"$WORK/unkey-local.log" 2>&1 &
 SERVER_PID=$!
-trap 'kill "$SERVER_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
-  grep -q '^seam_migration_id=' "$WORK/unkey-local.out" 2>/dev/null && break
+  grep -q '^seam_migration_id=' "$WORK/unkey-local.log" && break
+  kill -0 "$SERVER_PID" 2>/dev/null || break
   sleep 0.1
 done
-value() { sed -n "s/^$1=//p" "$WORK/unkey-local.out"; }
-export UNKEY_API_URL UNKEY_ROOT_KEY
+grep -q '^seam_migration_id=' "$WORK/unkey-local.log" || {
+  cat "$WORK/unkey-local.log" >&2
+  fail "the local Unkey API did not start"
+}
+value() { sed -n "s/^$1=//p" "$WORK/unkey-local.log"; }
 UNKEY_API_URL="$(value UNKEY_API_URL)"
-UNKEY_ROOT_KEY="$(value UNKEY_ROOT_KEY)" # a fake, local credential; never printed
+UNKEY_ROOT_KEY="$(value UNKEY_ROOT_KEY)" # a fake, local credential; still never printed
 API_ID="$(value api_id)"
 MIGRATION_ID="$(value migration_id)"
-[ -n "$UNKEY_API_URL" ] || { echo "the local API did not start:"; cat "$WORK/unkey-local.out"; exit 1; }
+export UNKEY_API_URL UNKEY_ROOT_KEY
 echo "    $UNKEY_API_URL (api $API_ID, migration $MIGRATION_ID)"
 
-echo "==> Generating $N legacy keys"
-"$WORK/genkeys" -n "$N" -out-keys "$WORK/raw-keys.json" -out-tf "$WORK/tf/keys.json"
+step "Generating $N legacy keys"
+"$WORK/genkeys" -n "$N" -seed 1 -out-keys "$WORK/raw-keys.json" -out-tf "$TFDIR/keys.json"
+# The first key is always enabled and unexpiring (see cmd/genkeys); it is
+# the one verified at the end. The file is one line of compact JSON.
+FIRST='^\[{"key":"\([^"]*\)","hash":"\([^"]*\)"}.*'
+RAW_KEY="$(sed -n "s/$FIRST/\\1/p" "$WORK/raw-keys.json")"
+HASH="$(sed -n "s/$FIRST/\\2/p" "$WORK/raw-keys.json")"
+{ [ -n "$RAW_KEY" ] && [ -n "$HASH" ]; } || fail "could not read the first key from $WORK/raw-keys.json"
+echo "    $TFDIR/keys.json (hash => settings), $WORK/raw-keys.json (raw keys)"
 
+# dev_overrides points Terraform at the provider just built, so there is
+# no `terraform init` and nothing is downloaded.
 cat >"$WORK/terraform.rc" <<RC
 provider_installation {
   dev_overrides {
-    "registry.terraform.io/unkeyed/unkey" = "$WORK/bin"
+    "registry.terraform.io/unkeyed/unkey" = "$BIN"
   }
   direct {}
 }
 RC
-cat >"$WORK/tf/main.tf" <<TF
+cat >"$TFDIR/main.tf" <<TF
 terraform {
   required_providers {
     unkey = { source = "unkeyed/unkey" }
   }
 }
 
-provider "unkey" {} # UNKEY_API_URL and UNKEY_ROOT_KEY come from the environment
+# api_url and root_key come from UNKEY_API_URL and UNKEY_ROOT_KEY.
+provider "unkey" {}
 
 resource "unkey_key_migration" "legacy" {
   migration_id = "$MIGRATION_ID"
@@ -63,27 +101,57 @@ resource "unkey_key_migration" "legacy" {
   keys         = jsondecode(file("\${path.module}/keys.json"))
 }
 
-output "migrated" { value = length(unkey_key_migration.legacy.key_ids) }
-output "failed" { value = length(unkey_key_migration.legacy.failed_hashes) }
+output "migrated_keys" { value = length(unkey_key_migration.legacy.key_ids) }
+output "failed_keys" { value = length(unkey_key_migration.legacy.failed_hashes) }
+output "sample_key_id" { value = unkey_key_migration.legacy.key_ids["$HASH"] }
 TF
 
-export TF_CLI_CONFIG_FILE="$WORK/terraform.rc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
-echo "==> terraform apply ($N keys)"
+export TF_CLI_CONFIG_FILE="$WORK/terraform.rc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+tf() { (cd "$TFDIR" && "$TERRAFORM" "$@"); }
+
+step "terraform apply ($N keys; the full log is in $WORK/apply.log)"
 start=$(date +%s)
-(cd "$WORK/tf" && "$TERRAFORM" apply -auto-approve -no-color | grep -v '^\s*[+~-] \|^\s*}\|^\s*$' | tail -n 5)
-echo "    took $(( $(date +%s) - start ))s"
-(cd "$WORK/tf" && "$TERRAFORM" output -no-color)
+if ! tf apply -auto-approve -no-color >"$WORK/apply.log" 2>&1; then
+  tail -n 40 "$WORK/apply.log" >&2
+  fail "terraform apply failed"
+fi
+grep -E '^(unkey_key_migration\.legacy: Creat|Apply complete)' "$WORK/apply.log" | sed 's/^/    /' || true
+echo "    took $(($(date +%s) - start))s"
 
-echo "==> terraform plan (should be empty)"
-(cd "$WORK/tf" && "$TERRAFORM" plan -detailed-exitcode -no-color >/dev/null) && echo "    no changes"
+step "Result"
+MIGRATED="$(tf output -raw migrated_keys)"
+FAILED="$(tf output -raw failed_keys)"
+SAMPLE_KEY_ID="$(tf output -raw sample_key_id)"
+echo "    migrated keys: $MIGRATED"
+echo "    failed keys:   $FAILED"
+[ "$MIGRATED" = "$N" ] || fail "expected $N migrated keys, got $MIGRATED"
 
-echo "==> Verifying a migrated key with its original raw value"
-RAW_KEY="$(sed -n 's/^\[{"key":"\([^"]*\)".*/\1/p' "$WORK/raw-keys.json")"
-ANSWER="$(curl -sS -X POST "$UNKEY_API_URL/v2/keys.verifyKey" \
-  -H "Authorization: Bearer $UNKEY_ROOT_KEY" -H 'Content-Type: application/json' \
-  -d "{\"key\":\"$RAW_KEY\"}")"
-echo "    $ANSWER"
-case "$ANSWER" in
-  *'"valid":true'*) echo "==> Demo complete: $N keys migrated without rotating any of them." ;;
-  *) echo "the migrated key did not verify"; exit 1 ;;
+step "terraform plan with the same configuration (expecting no changes)"
+plan_rc=0
+tf plan -detailed-exitcode -no-color >"$WORK/plan.log" 2>&1 || plan_rc=$?
+case "$plan_rc" in
+  0) echo "    no changes" ;;
+  2) grep -E '^Plan:|will be|must be' "$WORK/plan.log" >&2 || true; fail "the plan after apply is not empty (see $WORK/plan.log)" ;;
+  *) tail -n 40 "$WORK/plan.log" >&2; fail "terraform plan failed" ;;
 esac
+
+step "Verifying a migrated key with its original raw value (keys.verifyKey)"
+# The root key goes in a header file rather than on curl's command line.
+umask 077
+printf 'Authorization: Bearer %s\n' "$UNKEY_ROOT_KEY" >"$WORK/auth.header"
+ANSWER="$(curl -sS -X POST "$UNKEY_API_URL/v2/keys.verifyKey" \
+  -H @"$WORK/auth.header" -H 'Content-Type: application/json' \
+  --data "{\"key\":\"$RAW_KEY\"}")" || fail "could not reach $UNKEY_API_URL"
+rm -f "$WORK/auth.header"
+echo "    key:    ${RAW_KEY:0:12}… (hash $HASH)"
+echo "    answer: $ANSWER"
+case "$ANSWER" in
+  *'"valid":true'*) ;;
+  *) fail "the migrated key did not verify" ;;
+esac
+case "$ANSWER" in
+  *"\"keyId\":\"$SAMPLE_KEY_ID\""*) echo "    keyId matches key_ids[\"$HASH\"] = $SAMPLE_KEY_ID" ;;
+  *) fail "verified as a different key than key_ids[\"$HASH\"] = $SAMPLE_KEY_ID" ;;
+esac
+
+step "Demo complete: $MIGRATED keys migrated (failed: $FAILED) and a legacy key verifies unchanged, no rotation needed."

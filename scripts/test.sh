@@ -1,15 +1,39 @@
 #!/usr/bin/env bash
-# Every test: vet, unit tests, and the acceptance tests on the real Terraform
-# CLI against the local Unkey-compatible API. Needs only Go: the acceptance
-# tests install Terraform 1.5.7 with `go install` when no CLI is found.
+# The project's test command, also run by CI (.ci/run): go vet, then every
+# test, acceptance tests included, against the real Terraform CLI. Needs
+# only Go: a Terraform CLI of 1.5 or later is taken from TF_ACC_TERRAFORM_PATH
+# or PATH, or else built once with `go install` (Terraform 1.5.7, about three
+# minutes) into ${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-unkey/.
+#
+#   bash scripts/test.sh                 # vet + all tests (make testacc)
+#   bash scripts/test.sh --unit          # vet + unit tests only (make test)
+#   bash scripts/test.sh -run TestName   # extra arguments go to `go test`
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-echo "==> go vet"
+acc=1
+if [ "${1:-}" = "--unit" ]; then
+  acc=0
+  shift
+fi
+
+echo "==> go vet ./..."
 go vet ./...
 
-echo "==> Terraform CLI"
-go run ./internal/acctest/cmd/ensure-terraform
+if [ "$acc" = 0 ]; then
+  echo "==> go test ./... (unit tests; acceptance tests skip without TF_ACC)"
+  unset TF_ACC
+  go test ./... -count=1 "$@"
+  exit
+fi
 
-echo "==> go test (unit and acceptance)"
-TF_ACC=1 go test ./... -count=1 -timeout 60m
+# Find or install the CLI here, before the tests, so that an install's
+# progress shows as it happens (go test holds back each package's output
+# until it finishes) and happens once rather than per test package.
+echo "==> Terraform CLI"
+TF_ACC_TERRAFORM_PATH="$(go run ./internal/acctest/cmd/ensure-terraform)"
+export TF_ACC_TERRAFORM_PATH
+echo "    $TF_ACC_TERRAFORM_PATH"
+
+echo "==> TF_ACC=1 go test ./... (unit and acceptance tests)"
+TF_ACC=1 CHECKPOINT_DISABLE=1 go test ./... -count=1 -timeout 60m "$@"
