@@ -2,6 +2,8 @@ package provider_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -153,5 +155,31 @@ func TestAccKeyMigration_apiErrors(t *testing.T) {
 				ExpectError: errorLike("Unkey answered 404", "migration_not_found", "Check migration_id"),
 			},
 		},
+	})
+}
+
+// The root key can come from the Unkey CLI's config file, as for the CLI.
+func TestAccProvider_rootKeyFromCLIConfigFile(t *testing.T) {
+	u := startLocalUnkey(t)
+	cfgFile := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf("root_key = %q\n", u.Seed.RootKey)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("UNKEY_ROOT_KEY", "")
+	t.Setenv("UNKEY_CONFIG", cfgFile)
+	t.Setenv("UNKEY_API_URL", u.URL)
+	h := hashOf("from_cli_config")
+	cfg := "provider \"unkey\" {}\n" + strings.TrimPrefix(u.migrationConfig("", map[string]string{h: ""}), u.providerBlock())
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			Check: func(*terraform.State) error {
+				if _, ok := u.KeyByHash(h); !ok {
+					return fmt.Errorf("nothing migrated with the root key from %s", cfgFile)
+				}
+				return nil
+			},
+		}},
 	})
 }

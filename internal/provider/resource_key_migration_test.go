@@ -122,8 +122,12 @@ func TestAccKeyMigration_lifecycle(t *testing.T) {
 				},
 				Check: func(*terraform.State) error {
 					sentExactly(t, u, hashes)
-					if n := len(u.RequestsTo("/v2/keys.migrateKeys")); n != 3 {
+					reqs := u.RequestsTo("/v2/keys.migrateKeys")
+					if n := len(reqs); n != 3 {
 						return fmt.Errorf("250 keys at the default batch size of 100 took %d requests, want 3", n)
+					}
+					if ua := reqs[0].UserAgent; !strings.HasPrefix(ua, "terraform-provider-unkey/test Terraform/1.") {
+						return fmt.Errorf("User-Agent %q does not name the provider, its version and Terraform's", ua)
 					}
 					return nil
 				},
