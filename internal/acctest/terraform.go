@@ -57,6 +57,7 @@ func RequireAcc(t testing.TB) {
 //     (about three minutes, once per machine; its output goes to stderr;
 //     concurrent callers wait on a file lock).
 func EnsureTerraformCLI() (string, error) {
+	dropMissingCLIConfigFile()
 	e := realCLIEnv()
 	path, source := e.findTerraform()
 	if path == "" {
@@ -248,6 +249,7 @@ func installTerraform(target string) error {
 // TF_ACC_TERRAFORM_PATH to the path returned (and TF_ACC_PROVIDER_HOST to
 // registry.opentofu.org if the tests need OpenTofu's registry address).
 func EnsureOpenTofuCLI() (string, error) {
+	dropMissingCLIConfigFile()
 	e := realCLIEnv()
 	if p, err := e.lookPath("tofu"); err == nil && e.recentEnough(p, MinOpenTofuVersion) {
 		return p, nil
@@ -405,4 +407,16 @@ func copyTree(src, dst string) error {
 		}
 		return os.WriteFile(to, b, 0o644)
 	})
+}
+
+// dropMissingCLIConfigFile unsets TF_CLI_CONFIG_FILE when it names a file
+// that does not exist: both CLIs then print a warning on stdout, before the
+// output of `version -json`, which breaks terraform-plugin-testing's
+// version check.
+func dropMissingCLIConfigFile() {
+	if f := os.Getenv("TF_CLI_CONFIG_FILE"); f != "" {
+		if _, err := os.Stat(f); err != nil {
+			_ = os.Unsetenv("TF_CLI_CONFIG_FILE")
+		}
+	}
 }
