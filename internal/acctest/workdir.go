@@ -64,7 +64,9 @@ func NewWorkdir(t testing.TB, pluginDir string) *Workdir {
 	t.Helper()
 	dir := t.TempDir()
 	rc := filepath.Join(dir, "terraform.rc")
-	cfg := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n", ProviderAddress, pluginDir)
+	// Both registries' addresses: OpenTofu resolves "unkeyed/unkey" to its own.
+	cfg := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
+		ProviderAddress, pluginDir, "registry.opentofu.org/unkeyed/unkey", pluginDir)
 	if err := os.WriteFile(rc, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +80,30 @@ func NewWorkdir(t testing.TB, pluginDir string) *Workdir {
 
 // SetEnv adds an environment variable to every command.
 func (w *Workdir) SetEnv(key, value string) { w.env = append(w.env, key+"="+value) }
+
+// WriteFile writes one file of the configuration.
+func (w *Workdir) WriteFile(name, content string) {
+	w.t.Helper()
+	if err := os.WriteFile(filepath.Join(w.Dir, name), []byte(content), 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// SupportsProviderFunctions reports whether the CLI has provider-defined
+// functions: Terraform 1.8+, or OpenTofu (1.7+; only 1.12+ is built here).
+func (w *Workdir) SupportsProviderFunctions() bool {
+	out, err := w.Command("version", "-json").Output()
+	if err != nil {
+		return false
+	}
+	v, err := parseVersionJSON(out)
+	if err != nil {
+		return false
+	}
+	// OpenTofu has had them since 1.7; its version numbers are below 1.8 only there.
+	tofu, _ := w.Command("version").Output()
+	return strings.Contains(string(tofu), "OpenTofu") && versionAtLeast(v, "1.7.0") || versionAtLeast(v, "1.8.0")
+}
 
 // WriteConfig replaces the configuration.
 func (w *Workdir) WriteConfig(hcl string) {

@@ -1,5 +1,7 @@
+# A key ID as recorded by unkey_key_migration, for example
+# unkey_key_migration.legacy.key_ids["<hash>"].
 data "unkey_key" "acme" {
-  key_id = unkey_key_migration.legacy.key_ids["J9wn0fWY6TNt4c6Pp0nB0cAnUQhDTFXM3CvpWwAKbSk="]
+  key_id = "key_2cGKbMxRyIzhCxo1Idjz8q"
 }
 
 output "acme_key_enabled" {
