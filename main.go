@@ -42,7 +42,7 @@ func startCPUProfile() (stop func()) {
 	if prefix == "" {
 		return func() {}
 	}
-	f, err := os.Create(fmt.Sprintf("%s.%d", prefix, os.Getpid()))
+	f, err := os.Create(fmt.Sprintf("%s.%d", prefix, os.Getpid())) //nolint:gosec // a path the developer chose to profile into
 	if err != nil {
 		log.Printf("cpu profile: %v", err)
 		return func() {}

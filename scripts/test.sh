@@ -26,6 +26,9 @@ fi
 echo "==> go vet ./..."
 go vet ./...
 
+echo "==> golangci-lint (v2, .golangci.yml)"
+go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run ./...
+
 if [ "$acc" = 0 ]; then
   echo "==> go test ./... (unit tests; acceptance tests skip without TF_ACC)"
   unset TF_ACC

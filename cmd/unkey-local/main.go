@@ -67,7 +67,7 @@ func parseFlags(args []string) (config, error) {
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("-addr %q: %v", addr, err)
+		return fmt.Errorf("-addr %q: %w", addr, err)
 	}
 	if strings.EqualFold(host, "localhost") {
 		return nil
@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	srv.SetRateLimit(seed.WorkspaceID, c.rateLimit)
 
 	// seam_migration_id comes last: scripts wait for it.
-	fmt.Fprintf(stdout, "UNKEY_API_URL=http://%s\nUNKEY_ROOT_KEY=%s\napi_id=%s\nmigration_id=%s\nseam_migration_id=%s\n",
+	_, _ = fmt.Fprintf(stdout, "UNKEY_API_URL=http://%s\nUNKEY_ROOT_KEY=%s\napi_id=%s\nmigration_id=%s\nseam_migration_id=%s\n",
 		ln.Addr(), seed.RootKey, seed.APIID, seed.MigrationID, seed.SeamMigrationID)
 
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}

@@ -40,7 +40,7 @@ func TestRunServesTheSeededAPI(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-rate-limit", "100"}, pw); pw.Close() }()
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-rate-limit", "100"}, pw); _ = pw.Close() }()
 
 	values := map[string]string{}
 	sc := bufio.NewScanner(pr)
@@ -63,7 +63,7 @@ func TestRunServesTheSeededAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
+	_ = res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("status %d", res.StatusCode)
 	}

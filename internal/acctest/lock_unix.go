@@ -19,17 +19,17 @@ func lockFile(path string) (func(), error) {
 	fd := int(f.Fd())
 	if err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
+			_ = f.Close()
 			return nil, err
 		}
 		fmt.Fprintf(os.Stderr, "acctest: waiting for another process to finish installing (lock %s)...\n", path)
 		if err := syscall.Flock(fd, syscall.LOCK_EX); err != nil {
-			f.Close()
+			_ = f.Close()
 			return nil, err
 		}
 	}
 	return func() {
 		_ = syscall.Flock(fd, syscall.LOCK_UN)
-		f.Close()
+		_ = f.Close()
 	}, nil
 }

@@ -335,7 +335,7 @@ func installLocked(target, minimum string, build func(stage string) (string, err
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(stage)
+	defer func() { _ = os.RemoveAll(stage) }()
 	built, err := build(stage)
 	if err != nil {
 		return err

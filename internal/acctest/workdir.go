@@ -31,7 +31,8 @@ func BuildProvider(t testing.TB) string {
 		if buildErr != nil {
 			return
 		}
-		buildDir, buildErr = os.MkdirTemp("", "terraform-provider-unkey-bin-")
+		// Shared by every test of the process, so not a t.TempDir.
+		buildDir, buildErr = os.MkdirTemp("", "terraform-provider-unkey-bin-") //nolint:usetesting
 		if buildErr != nil {
 			return
 		}
@@ -40,7 +41,7 @@ func BuildProvider(t testing.TB) string {
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out.String())
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out.String())
 		}
 	})
 	if buildErr != nil {

@@ -208,22 +208,22 @@ func (c settingsChange) empty() bool {
 	return len(c.fields) == 0 && !c.rolesChanged && !c.permissionsChanged
 }
 
-func diffSettings(old, new unkeyclient.Key) settingsChange {
+func diffSettings(old, want unkeyclient.Key) settingsChange {
 	var c settingsChange
 	add := func(f unkeyclient.Field, a, b any) {
 		if !reflect.DeepEqual(a, b) {
 			c.fields = append(c.fields, f)
 		}
 	}
-	add(unkeyclient.FieldName, old.Name, new.Name)
-	add(unkeyclient.FieldExternalID, old.ExternalID, new.ExternalID)
-	add(unkeyclient.FieldMeta, old.Meta, new.Meta)
-	add(unkeyclient.FieldExpires, old.ExpiresMs, new.ExpiresMs)
-	add(unkeyclient.FieldEnabled, old.Enabled, new.Enabled)
-	add(unkeyclient.FieldCredits, old.Credits, new.Credits)
-	add(unkeyclient.FieldRatelimits, old.Ratelimits, new.Ratelimits)
-	c.rolesChanged = !slices.Equal(old.Roles, new.Roles)
-	c.permissionsChanged = !slices.Equal(old.Permissions, new.Permissions)
+	add(unkeyclient.FieldName, old.Name, want.Name)
+	add(unkeyclient.FieldExternalID, old.ExternalID, want.ExternalID)
+	add(unkeyclient.FieldMeta, old.Meta, want.Meta)
+	add(unkeyclient.FieldExpires, old.ExpiresMs, want.ExpiresMs)
+	add(unkeyclient.FieldEnabled, old.Enabled, want.Enabled)
+	add(unkeyclient.FieldCredits, old.Credits, want.Credits)
+	add(unkeyclient.FieldRatelimits, old.Ratelimits, want.Ratelimits)
+	c.rolesChanged = !slices.Equal(old.Roles, want.Roles)
+	c.permissionsChanged = !slices.Equal(old.Permissions, want.Permissions)
 	return c
 }
 

@@ -19,7 +19,7 @@ func TestAccKeyMigration_createFailsThenResumes(t *testing.T) {
 	}
 	u := startLocalUnkey(t)
 	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
-	_, keys := generatedKeys("resume", 50)
+	keys := generatedKeys("resume", 50)
 	w.WriteConfig(u.migrationConfig("  batch_size = 10", keys))
 
 	u.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultStatus, Status: 403, Skip: 2, Times: 1})
@@ -95,7 +95,7 @@ func TestAccKeyMigration_destroyIncompleteCreate(t *testing.T) {
 	}
 	u := startLocalUnkey(t)
 	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
-	_, keys := generatedKeys("destroy_incomplete", 20)
+	keys := generatedKeys("destroy_incomplete", 20)
 	w.WriteConfig(u.migrationConfig("  batch_size = 10\n  deletion_policy = \"delete\"", keys))
 	u.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultStatus, Status: 403, Skip: 1, Times: 1})
 	if out, err := w.Run("apply", "-auto-approve"); err == nil {

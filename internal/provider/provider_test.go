@@ -102,15 +102,13 @@ func hashOf(raw string) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
-// generatedKeys returns n raw keys and a keys map giving each a name.
-func generatedKeys(prefix string, n int) ([]string, map[string]string) {
-	raws := make([]string, n)
+// generatedKeys returns a keys map of n hashes giving each a name.
+func generatedKeys(prefix string, n int) map[string]string {
 	keys := make(map[string]string, n)
-	for i := range raws {
-		raws[i] = fmt.Sprintf("%s_legacy_key_%05d", prefix, i)
-		keys[hashOf(raws[i])] = fmt.Sprintf("      name = \"customer %d\"", i)
+	for i := range n {
+		keys[hashOf(fmt.Sprintf("%s_legacy_key_%05d", prefix, i))] = fmt.Sprintf("      name = \"customer %d\"", i)
 	}
-	return raws, keys
+	return keys
 }
 
 func merge(maps ...map[string]string) map[string]string {

@@ -94,7 +94,7 @@ func abbreviate(s []string) string {
 
 func TestAccKeyMigration_lifecycle(t *testing.T) {
 	u := startLocalUnkey(t)
-	_, keys := generatedKeys("life", 250)
+	keys := generatedKeys("life", 250)
 	extra := hashOf("life_extra_key")
 	withExtra := merge(keys, map[string]string{extra: `      name = "extra"`})
 	hashes := sortedHashes(keys)
@@ -242,7 +242,7 @@ func paths(reqs []unkeylocal.Request) []string {
 
 func TestAccKeyMigration_deletePolicy(t *testing.T) {
 	u := startLocalUnkey(t)
-	_, keys := generatedKeys("del", 5)
+	keys := generatedKeys("del", 5)
 	hashes := sortedHashes(keys)
 	fewer := merge(keys)
 	delete(fewer, hashes[0])
@@ -281,7 +281,7 @@ func TestAccKeyMigration_deletePolicy(t *testing.T) {
 
 func TestAccKeyMigration_failedHashes(t *testing.T) {
 	u := startLocalUnkey(t)
-	_, keys := generatedKeys("dup", 4)
+	keys := generatedKeys("dup", 4)
 	hashes := sortedHashes(keys)
 	// Another migration already holds one of the hashes.
 	other := u.migrationConfig("", map[string]string{hashes[2]: `      name = "earlier"`})
@@ -308,8 +308,8 @@ func TestAccKeyMigration_failedHashes(t *testing.T) {
 // that Terraform plans for the tainted resource, and never re-sends a hash.
 func TestAccKeyMigration_updateFailsThenResumes(t *testing.T) {
 	u := startLocalUnkey(t)
-	_, first := generatedKeys("upd", 10)
-	_, more := generatedKeys("upd_more", 50)
+	first := generatedKeys("upd", 10)
+	more := generatedKeys("upd_more", 50)
 	all := merge(first, more)
 	attrs := `  batch_size = 10`
 
@@ -354,7 +354,7 @@ func TestAccKeyMigration_updateFailsThenResumes(t *testing.T) {
 // from state (with a warning) instead of failing every plan.
 func TestAccKeyMigration_apiDeletedOutsideTerraform(t *testing.T) {
 	u := startLocalUnkey(t)
-	_, keys := generatedKeys("gone", 3)
+	keys := generatedKeys("gone", 3)
 	cfg := u.migrationConfig("", keys)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,

@@ -58,7 +58,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	base := cfg.HTTPClient
 	if base == nil {
-		base = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		base = &http.Client{Transport: defaultTransport()}
 	}
 	httpClient := &http.Client{
 		Transport: &observingTransport{next: transportOf(base), userAgent: cfg.UserAgent},
@@ -113,4 +113,11 @@ func (c *Client) scrub(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, c.rootKey, "[redacted root key]")
+}
+
+func defaultTransport() http.RoundTripper {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return t.Clone()
+	}
+	return http.DefaultTransport
 }

@@ -57,7 +57,7 @@ func TestFaultStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	_ = res.Body.Close()
 	if res.StatusCode != 500 || string(body) != `{"oops":true}` {
 		t.Fatalf("%d %s", res.StatusCode, body)
 	}
@@ -145,7 +145,7 @@ func TestFaultRawResponse(t *testing.T) {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
+		_ = res.Body.Close()
 		if res.StatusCode != 502 || res.Header.Get("Content-Type") != "text/html" || !bytes.Equal(body, []byte("<html>Bad gateway</html>")) {
 			t.Fatalf("%d %s %s", res.StatusCode, res.Header.Get("Content-Type"), body)
 		}

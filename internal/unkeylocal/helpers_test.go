@@ -90,7 +90,7 @@ func (e *env) do(req *http.Request) answer {
 	if err != nil {
 		e.t.Fatalf("%s: %v", req.URL.Path, err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	a := answer{Status: res.StatusCode, Header: res.Header}
 	if a.Raw, err = io.ReadAll(res.Body); err != nil {
 		e.t.Fatal(err)

@@ -86,12 +86,12 @@ func fld(name string, s *schema) prop {
 	return prop{name: name, s: s}
 }
 
-func (s *schema) req(names ...string) *schema   { s.required = names; return s }
-func (s *schema) allowExtra() *schema           { s.open = true; return s }
-func (s *schema) orNull() *schema               { s.nullable = true; return s }
-func (s *schema) length(lo, hi int) *schema     { s.minLen, s.maxLen = lo, hi; return s }
-func (s *schema) count(lo, hi int) *schema      { s.minItems, s.maxItems = lo, hi; return s }
-func (s *schema) maxProperties(max int) *schema { s.maxProps = max; return s }
+func (s *schema) req(names ...string) *schema { s.required = names; return s }
+func (s *schema) allowExtra() *schema         { s.open = true; return s }
+func (s *schema) orNull() *schema             { s.nullable = true; return s }
+func (s *schema) length(lo, hi int) *schema   { s.minLen, s.maxLen = lo, hi; return s }
+func (s *schema) count(lo, hi int) *schema    { s.minItems, s.maxItems = lo, hi; return s }
+func (s *schema) maxProperties(n int) *schema { s.maxProps = n; return s }
 func (s *schema) oneOf(vals ...string) *schema {
 	s.enum = vals
 	return s
