@@ -44,15 +44,6 @@ TF_ACC_TERRAFORM_PATH="$(go run ./internal/acctest/cmd/ensure-terraform)"
 export TF_ACC_TERRAFORM_PATH
 echo "    $TF_ACC_TERRAFORM_PATH"
 
-echo "==> docs/ matches the schema and examples (make docs)"
-PATH="$(dirname "$TF_ACC_TERRAFORM_PATH"):$PATH" \
-  go run github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@v0.25.0 generate --provider-name unkey >/dev/null
-if [ -n "$(git status --porcelain -- docs)" ]; then
-  git status --short -- docs
-  echo "docs/ is out of date: run 'make docs' and commit the result" >&2
-  exit 1
-fi
-
 echo "==> TF_ACC=1 go test ./... (unit and acceptance tests)"
 TF_ACC=1 CHECKPOINT_DISABLE=1 go test ./... -count=1 -timeout 60m "$@"
 
@@ -65,3 +56,6 @@ echo "    $TOFU"
 echo "==> TF_ACC=1 go test ./internal/provider/... on OpenTofu"
 TF_ACC=1 CHECKPOINT_DISABLE=1 TF_ACC_TERRAFORM_PATH="$TOFU" TF_ACC_PROVIDER_HOST=registry.opentofu.org \
   go test ./internal/provider/... -count=1 -timeout 60m "$@"
+
+echo "==> docs/ matches the schema, examples/ and templates/ (make docs)"
+bash scripts/docs.sh --check
