@@ -47,6 +47,17 @@ echo "    $TF_ACC_TERRAFORM_PATH"
 echo "==> TF_ACC=1 go test ./... (unit and acceptance tests)"
 TF_ACC=1 CHECKPOINT_DISABLE=1 go test ./... -count=1 -timeout 60m "$@"
 
+# Fuzz every parser and converter of user input for a bounded time; the
+# seed corpora under testdata/fuzz/ already ran as unit tests above.
+echo "==> fuzzing (${FUZZTIME:=10s} per target)"
+for target in ./internal/provider:FuzzCheckHash ./internal/provider:FuzzKeySettingsConversion ./internal/unkeyclient:FuzzPlanBatches; do
+  go test "${target%%:*}" -run '^$' -fuzz "^${target##*:}\$" -fuzztime "$FUZZTIME" >/dev/null || {
+    go test "${target%%:*}" -run "^${target##*:}\$" -count=1
+    echo "fuzzing ${target} found a failure (saved under testdata/fuzz/)" >&2
+    exit 1
+  }
+done
+
 # Provider-defined functions need Terraform 1.8+, which cannot be installed
 # here, so the acceptance tests run once more on OpenTofu (built from its Go
 # module once per machine, about four minutes). Each CLI skips what it lacks.

@@ -42,6 +42,13 @@ func TestAccKeyMigration_invalidConfigurations(t *testing.T) {
 		{"base64 of 16 bytes", `  hash_format = "sha256_base64"`, map[string]string{"MDEyMzQ1Njc4OWFiY2RlZg==": ""}, `decodes to 16 bytes`},
 		{"not hex under sha256_hex", `  hash_format = "sha256_hex"`, key(""), `is not 64 hex characters`},
 		{"hash too short", "", map[string]string{"ab": ""}, `at least 3`},
+		{"base64 hash with a line break", `  hash_format = "sha256_base64"`, map[string]string{h[:20] + "\n" + h[20:]: ""}, `not standard base64`},
+		{"long api_id", "", key(""), `api_id.*length must be between 3 and 255`},
+		{"empty external_id", "", key(`external_id = ""`), `external_id.*between 1 and 255`},
+		{"role of 129 characters", "", key(fmt.Sprintf("roles = [%q]", strings.Repeat("r", 129))), `roles.*between 1 and 128`},
+		{"permission of 129 characters", "", key(fmt.Sprintf("permissions = [%q]", strings.Repeat("p", 129))), `permissions.*between 1 and 128`},
+		{"meta null", "", key(`meta = "null"`), `meta must be a JSON object`},
+		{"expires before 1970", "", key(`expires = "1969-12-31T23:59:59Z"`), `expires out of range`},
 		{"batch_size 0", `  batch_size = 0`, key(""), `batch_size.*between 1 and 1000`},
 		{"batch_size 1001", `  batch_size = 1001`, key(""), `batch_size.*between 1 and 1000`},
 		{"unknown deletion_policy", `  deletion_policy = "purge"`, key(""), `deletion_policy.*value must be one of`},
@@ -73,8 +80,11 @@ func TestAccKeyMigration_invalidConfigurations(t *testing.T) {
 	var steps []resource.TestStep
 	for _, c := range cases {
 		cfg := u.migrationConfig(c.attrs, c.keys)
-		if c.name == "short migration_id" {
+		switch c.name {
+		case "short migration_id":
 			cfg = strings.Replace(cfg, fmt.Sprintf("migration_id = %q", u.Seed.MigrationID), `migration_id = "ab"`, 1)
+		case "long api_id":
+			cfg = strings.Replace(cfg, fmt.Sprintf("api_id       = %q", u.Seed.APIID), fmt.Sprintf("api_id = %q", strings.Repeat("a", 256)), 1)
 		}
 		steps = append(steps, resource.TestStep{
 			Config:   cfg,

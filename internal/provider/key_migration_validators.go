@@ -23,7 +23,9 @@ func checkHash(hash, format string) string {
 				"(or base64 of the raw digest bytes), or set hash_format = \"sha256_hex\" if your migration uses a hex algorithm"
 		}
 		raw, err := base64.StdEncoding.Strict().DecodeString(hash)
-		if err != nil {
+		// The decoder skips CR and LF; only the canonical encoding is what
+		// Unkey computes and looks up.
+		if err != nil || base64.StdEncoding.EncodeToString(raw) != hash {
 			return "is not standard base64 (with = padding, not URL-safe): hash_format sha256_base64 expects the base64 SHA-256 of the whole key, 44 characters ending in '='"
 		}
 		if len(raw) != 32 {
