@@ -129,6 +129,14 @@ func TestAccProvider_configurationErrors(t *testing.T) {
 				Config:      provider(`root_key = "x"` + "\n" + `api_url = "http://unkey.example.com"`),
 				ExpectError: errorLike("Invalid Unkey API URL", "plain http to a host that is not loopback"),
 			},
+			{
+				Config:      provider(fmt.Sprintf("api_url = %q\nroot_key = \"x\"\nrequest_timeout = \"500ms\"", u.URL)),
+				ExpectError: errorLike("Invalid duration", "request_timeout", "at least 1s"),
+			},
+			{
+				Config:      provider(fmt.Sprintf("api_url = %q\nroot_key = \"x\"\nretry_timeout = \"five minutes\"", u.URL)),
+				ExpectError: errorLike("Invalid duration", "retry_timeout", "Go duration"),
+			},
 		},
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
@@ -33,8 +35,10 @@ type unkeyProvider struct {
 }
 
 type providerModel struct {
-	RootKey types.String `tfsdk:"root_key"`
-	APIURL  types.String `tfsdk:"api_url"`
+	RootKey        types.String `tfsdk:"root_key"`
+	APIURL         types.String `tfsdk:"api_url"`
+	RequestTimeout types.String `tfsdk:"request_timeout"`
+	RetryTimeout   types.String `tfsdk:"retry_timeout"`
 }
 
 // providerData is what resources and data sources receive. client is nil
@@ -64,6 +68,19 @@ func (p *unkeyProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 					"then uses `" + unkeyclient.DefaultBaseURL + "`. Must be an absolute http(s) URL; plain http is accepted only for loopback hosts.",
 				Optional: true,
 			},
+			"request_timeout": schema.StringAttribute{
+				Description: "How long one HTTP request may take before it is abandoned and retried, as a Go duration (default `60s`). " +
+					"A batch of 1,000 keys takes Unkey about a tenth of a second.",
+				Optional:   true,
+				Validators: []validator.String{durationAtLeast{min: time.Second}},
+			},
+			"retry_timeout": schema.StringAttribute{
+				Description: "The most time one request keeps being retried after rate limiting (429, honouring `Retry-After`), server errors " +
+					"and lost connections, as a Go duration (default `5m`). A wait that would pass it is not started: the apply stops " +
+					"with everything migrated so far saved, and can be resumed.",
+				Optional:   true,
+				Validators: []validator.String{durationAtLeast{min: 0}},
+			},
 		},
 	}
 }
@@ -76,7 +93,7 @@ func (p *unkeyProvider) Configure(ctx context.Context, req provider.ConfigureReq
 	}
 	data := &providerData{}
 	resp.ResourceData, resp.DataSourceData = data, data
-	if cfg.RootKey.IsUnknown() || cfg.APIURL.IsUnknown() {
+	if cfg.RootKey.IsUnknown() || cfg.APIURL.IsUnknown() || cfg.RequestTimeout.IsUnknown() || cfg.RetryTimeout.IsUnknown() {
 		// Known at apply time; plans of this provider's resources make no
 		// API calls, so there is nothing to do yet.
 		return
@@ -94,9 +111,11 @@ func (p *unkeyProvider) Configure(ctx context.Context, req provider.ConfigureReq
 		return
 	}
 	client, err := unkeyclient.New(unkeyclient.Config{
-		BaseURL:   apiURL,
-		RootKey:   rootKey,
-		UserAgent: fmt.Sprintf("terraform-provider-unkey/%s Terraform/%s", p.version, req.TerraformVersion),
+		BaseURL:        apiURL,
+		RootKey:        rootKey,
+		UserAgent:      fmt.Sprintf("terraform-provider-unkey/%s Terraform/%s", p.version, req.TerraformVersion),
+		RequestTimeout: durationOr(cfg.RequestTimeout, unkeyclient.DefaultRequestTimeout),
+		Retry:          unkeyclient.RetryPolicy{MaxElapsed: durationOr(cfg.RetryTimeout, unkeyclient.DefaultRetryMaxElapsed)},
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Could not configure the Unkey client", err.Error())
@@ -221,4 +240,38 @@ func providerDataFrom(v any) (*providerData, diag.Diagnostics) {
 		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider.", v))
 	}
 	return data, diags
+}
+
+// durationOr parses a validated duration attribute, or returns def when unset.
+func durationOr(v types.String, def time.Duration) time.Duration {
+	if v.IsNull() || v.IsUnknown() {
+		return def
+	}
+	d, err := time.ParseDuration(v.ValueString())
+	if err != nil {
+		return def
+	}
+	if d == 0 {
+		return -1 // explicitly zero: no retries at all
+	}
+	return d
+}
+
+// durationAtLeast accepts a Go duration of at least min.
+type durationAtLeast struct{ min time.Duration }
+
+func (v durationAtLeast) Description(context.Context) string {
+	return fmt.Sprintf("must be a Go duration such as \"30s\" or \"5m\", at least %s", v.min)
+}
+func (v durationAtLeast) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v durationAtLeast) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	d, err := time.ParseDuration(req.ConfigValue.ValueString())
+	if err != nil || d < v.min {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
+			fmt.Sprintf("%s: got %q; %s.", req.Path, req.ConfigValue.ValueString(), v.Description(context.Background())))
+	}
 }

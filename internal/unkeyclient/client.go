@@ -39,9 +39,10 @@ const DefaultRequestTimeout = 60 * time.Second
 
 // Client talks to one Unkey workspace with one root key.
 type Client struct {
-	sdk     *unkey.Unkey
-	rootKey string
-	retry   RetryPolicy
+	sdk            *unkey.Unkey
+	rootKey        string
+	retry          RetryPolicy
+	requestTimeout time.Duration
 }
 
 // New validates the configuration and builds a Client. It never contacts Unkey.
@@ -72,7 +73,7 @@ func New(cfg Config) (*Client, error) {
 		// idempotent and 429 needs Retry-After, which the SDK ignores.
 		unkey.WithRetryConfig(retry.Config{Strategy: "none"}),
 	)
-	return &Client{sdk: sdk, rootKey: cfg.RootKey, retry: cfg.Retry.withDefaults()}, nil
+	return &Client{sdk: sdk, rootKey: cfg.RootKey, retry: cfg.Retry.withDefaults(), requestTimeout: timeout}, nil
 }
 
 func transportOf(c *http.Client) http.RoundTripper {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,6 +16,7 @@ import (
 type RetryPolicy struct {
 	// MaxElapsed is the most time spent waiting between attempts of one call,
 	// Retry-After waits included. A wait that would pass it is not started.
+	// Zero means DefaultRetryMaxElapsed; negative means no retries.
 	MaxElapsed     time.Duration
 	InitialBackoff time.Duration
 	MaxBackoff     time.Duration
@@ -24,8 +26,11 @@ type RetryPolicy struct {
 const DefaultRetryMaxElapsed = 5 * time.Minute
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.MaxElapsed == 0 {
+	switch {
+	case p.MaxElapsed == 0:
 		p.MaxElapsed = DefaultRetryMaxElapsed
+	case p.MaxElapsed < 0: // retries turned off
+		p.MaxElapsed = 0
 	}
 	if p.InitialBackoff == 0 {
 		p.InitialBackoff = 500 * time.Millisecond
@@ -126,8 +131,13 @@ func (c *Client) classify(op string, err error, ex *exchange) attemptFailure {
 			mayHaveTakenEffect: true,
 		}
 	case ex.transportErr != nil:
+		cause := ex.transportErr
+		var netErr net.Error
+		if errors.As(err, &netErr) && netErr.Timeout() {
+			cause = fmt.Errorf("no answer within the request timeout of %s (request_timeout): %w", c.requestTimeout, ex.transportErr)
+		}
 		return attemptFailure{
-			err:                &TransportError{Operation: op, Sent: ex.wroteRequest, Err: &scrubbedError{msg: c.scrub(ex.transportErr.Error()), err: ex.transportErr}},
+			err:                &TransportError{Operation: op, Sent: ex.wroteRequest, Err: &scrubbedError{msg: c.scrub(cause.Error()), err: cause}},
 			retryable:          true,
 			mayHaveTakenEffect: ex.wroteRequest,
 		}
