@@ -46,6 +46,7 @@ type providerModel struct {
 // resources); plans do not need it, and applies always have it.
 type providerData struct {
 	client *unkeyclient.Client
+	apiURL string
 }
 
 func (p *unkeyProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -121,7 +122,7 @@ func (p *unkeyProvider) Configure(ctx context.Context, req provider.ConfigureReq
 		resp.Diagnostics.AddError("Could not configure the Unkey client", err.Error())
 		return
 	}
-	data.client = client
+	data.client, data.apiURL = client, apiURL
 }
 
 func resolveAPIURL(attr types.String) string {

@@ -21,13 +21,23 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Journals of the in-process provider would land in this package's
+	// directory; keep them (and the built provider's) in a temporary one.
+	journals, err := os.MkdirTemp("", "unkey-journal-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	_ = os.Setenv("UNKEY_PROVIDER_JOURNAL_DIR", journals)
 	if os.Getenv("TF_ACC") != "" {
 		if _, err := acctest.EnsureTerraformCLI(); err != nil {
 			fmt.Fprintln(os.Stderr, "acceptance tests need the Terraform CLI:", err)
 			os.Exit(1)
 		}
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	_ = os.RemoveAll(journals)
+	os.Exit(code)
 }
 
 var testProviders = map[string]func() (tfprotov6.ProviderServer, error){

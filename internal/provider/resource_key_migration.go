@@ -126,7 +126,8 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	}
 	rec := migrationRecord{keyIDs: map[string]string{}, failed: map[string]bool{}, unconfirmed: map[string]bool{}}
 	var ps privateState
-	migrateErr := r.migrate(ctx, client, plan, settings, sortedKeys(settings), nil, &rec, &ps)
+	recovered, migrateErr := r.migrate(ctx, client, plan, settings, sortedKeys(settings), nil, &rec, &ps)
+	recoveredWarning(&resp.Diagnostics, recovered)
 	if migrateErr != nil && len(rec.keyIDs)+len(rec.failed)+len(rec.unconfirmed)+len(ps.Unanswered) == 0 {
 		// Nothing reached Unkey: no resource, nothing to remember.
 		resp.Diagnostics.AddError("Could not migrate the keys", migrateErr.Error())
@@ -143,22 +144,37 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	}
 }
 
-// migrate sends the hashes not yet sent, in order, and records every outcome.
-func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.Client, plan keyMigrationModel, settings map[string]keySettingsModel, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, ps *privateState) error {
+// migrate sends the hashes not yet sent, in order, and records every
+// outcome, journaling each batch. Outcomes a killed earlier apply journaled
+// are taken from the journal instead of being sent again; it returns how
+// many.
+func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.Client, plan keyMigrationModel, settings map[string]keySettingsModel, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, ps *privateState) (int, error) {
 	if len(hashes) == 0 {
-		return nil
+		return 0, nil
 	}
+	if previouslyUnanswered == nil {
+		previouslyUnanswered = map[string]bool{}
+	}
+	j := journalFor(r.data.apiURL, plan.MigrationID.ValueString(), plan.APIID.ValueString())
+	hashes, recovered := recoverFromJournal(ctx, j, hashes, previouslyUnanswered, rec)
 	keys := make([]unkeyclient.Key, 0, len(hashes))
 	for _, h := range hashes {
 		k, err := settings[h].toClientKey(h)
 		if err != nil {
-			return err
+			return recovered, err
 		}
 		keys = append(keys, k)
+	}
+	journalWarn := func(err error) {
+		if err != nil {
+			tflog.Warn(ctx, "Could not write the migration journal; a killed apply could lose key IDs", map[string]any{"error": err.Error()})
+		}
 	}
 	tflog.Info(ctx, "Migrating keys", map[string]any{"keys": len(keys), "batch_size": plan.BatchSize.ValueInt64()})
 	res, err := client.Migrate(ctx, unkeyclient.MigrateRequest{
 		MigrationID: plan.MigrationID.ValueString(), APIID: plan.APIID.ValueString(), Keys: keys, BatchSize: int(plan.BatchSize.ValueInt64()),
+		BeforeBatch: func(hashes []string) { journalWarn(j.append(journalEntry{Sending: hashes})) },
+		AfterBatch:  func(o unkeyclient.MigrateResult) { journalWarn(j.append(outcomeEntry(o))) },
 	})
 	for h, id := range res.KeyIDs {
 		rec.keyIDs[h] = id
@@ -176,7 +192,48 @@ func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.
 		rec.unconfirmed[h] = true
 	}
 	ps.Unanswered = res.Unanswered
-	return err
+	return recovered, err
+}
+
+// recoverFromJournal takes the outcomes a killed earlier apply journaled for
+// these hashes, and returns the hashes still to send. Hashes that were in
+// flight when it died are sent again, as hashes whose answer was lost.
+func recoverFromJournal(ctx context.Context, j journal, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord) ([]string, int) {
+	journaled, err := j.read()
+	if err != nil {
+		tflog.Warn(ctx, "Could not read the migration journal", map[string]any{"error": err.Error()})
+	}
+	if journaled.empty() {
+		return hashes, 0
+	}
+	toSend := hashes[:0:0]
+	recovered := 0
+	for _, h := range hashes {
+		switch id, ok := journaled.keyIDs[h]; {
+		case ok:
+			rec.keyIDs[h] = id
+		case journaled.failed[h]:
+			rec.failed[h] = true
+		case journaled.unconfirmed[h]:
+			rec.unconfirmed[h] = true
+		default:
+			if journaled.inDoubt[h] {
+				previouslyUnanswered[h] = true
+			}
+			toSend = append(toSend, h)
+			continue
+		}
+		recovered++
+	}
+	return toSend, recovered
+}
+
+func recoveredWarning(diags *diag.Diagnostics, n int) {
+	if n > 0 {
+		diags.AddWarning("Recovered the outcome of an interrupted apply",
+			fmt.Sprintf("An earlier apply of this migration ended without Terraform saving its result (its provider process was killed). "+
+				"The outcome of %d hashes was taken from the provider's journal (.terraform/unkey-journal) instead of sending them again.", n))
+	}
 }
 
 func addOutcomeWarnings(diags *diag.Diagnostics, rec migrationRecord, before *migrationRecord) {
@@ -245,6 +302,7 @@ func (r *keyMigrationResource) Read(ctx context.Context, req resource.ReadReques
 	if r.data == nil || r.data.client == nil {
 		return
 	}
+	r.forgetJournalOnceSaved(ctx, state)
 	// Keys are not read back one by one: at 100,000 keys that would be
 	// 100,000 requests per plan. Only the API's existence is checked.
 	_, err := r.data.client.GetAPI(ctx, state.APIID.ValueString())
@@ -258,6 +316,29 @@ func (r *keyMigrationResource) Read(ctx context.Context, req resource.ReadReques
 		resp.State.RemoveResource(ctx)
 	default:
 		resp.Diagnostics.AddError("Could not read the Unkey API", err.Error())
+	}
+}
+
+// forgetJournalOnceSaved removes the migration's journal once the saved
+// state holds everything it recorded.
+func (r *keyMigrationResource) forgetJournalOnceSaved(ctx context.Context, state keyMigrationModel) {
+	j := journalFor(r.data.apiURL, state.MigrationID.ValueString(), state.APIID.ValueString())
+	journaled, err := j.read()
+	if err != nil || journaled.empty() {
+		return
+	}
+	rec, diags := recordFrom(ctx, state)
+	if diags.HasError() {
+		return
+	}
+	inState := map[string]bool{}
+	for h := range state.Keys.Elements() {
+		inState[h] = true
+	}
+	if journaled.coveredBy(rec, inState) {
+		if err := j.remove(); err != nil {
+			tflog.Warn(ctx, "Could not remove the migration journal", map[string]any{"error": err.Error()})
+		}
 	}
 }
 
@@ -398,7 +479,8 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 		unanswered[h] = true
 	}
 	var notDone []string // hashes whose state entry must keep its old value
-	opErr := r.migrate(ctx, client, plan, planned, changes.send, unanswered, &rec, &ps)
+	recovered, opErr := r.migrate(ctx, client, plan, planned, changes.send, unanswered, &rec, &ps)
+	recoveredWarning(&resp.Diagnostics, recovered)
 	if opErr != nil {
 		notDone = append(changes.update, changes.remove...)
 	} else {
@@ -506,6 +588,7 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 		if len(rec.keyIDs) > 0 {
 			tflog.Info(ctx, "Leaving migrated keys in Unkey (deletion_policy = abandon)", map[string]any{"keys": len(rec.keyIDs)})
 		}
+		r.removeJournal(ctx, state)
 		return
 	}
 	client, diags := clientFrom(r.data)
@@ -515,6 +598,7 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 	}
 	left, err := r.removeHashes(ctx, client, deletionPolicyDelete, rec, sortedKeys(rec.keyIDs))
 	if err == nil {
+		r.removeJournal(ctx, state)
 		return
 	}
 	// Keep only the keys not deleted yet, so that a retry finishes the job.
@@ -526,4 +610,13 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	resp.Diagnostics.AddError("Could not delete every migrated key",
 		fmt.Sprintf("%s\n\n%d keys are still in Unkey and in state; run `terraform destroy` (or apply) again to delete them.", err, len(left)))
+}
+
+func (r *keyMigrationResource) removeJournal(ctx context.Context, state keyMigrationModel) {
+	if r.data == nil {
+		return
+	}
+	if err := journalFor(r.data.apiURL, state.MigrationID.ValueString(), state.APIID.ValueString()).remove(); err != nil {
+		tflog.Warn(ctx, "Could not remove the migration journal", map[string]any{"error": err.Error()})
+	}
 }

@@ -52,6 +52,12 @@ type MigrateRequest struct {
 	// BatchSize is the most keys per request; batches are also split so that
 	// no body passes MaxBatchBytes.
 	BatchSize int
+	// BeforeBatch, when set, is called with a batch's hashes just before it
+	// is sent, and AfterBatch with what Unkey said of them once it is done
+	// (also when it failed). They let the caller journal progress outside
+	// Terraform, which saves nothing of an operation whose provider died.
+	BeforeBatch func(hashes []string)
+	AfterBatch  func(outcome MigrateResult)
 }
 
 // MaxBatchBytes keeps every request body well under Unkey's 10 MiB cap.
@@ -130,7 +136,16 @@ func (c *Client) Migrate(ctx context.Context, req MigrateRequest) (MigrateResult
 			res.NotSent = appendHashes(res.NotSent, batches[i:]...)
 			return res, fmt.Errorf("stopped before batch %d of %d: %w", i+1, len(batches), context.Cause(ctx))
 		}
-		if err := c.migrateBatch(ctx, req, batch, &res); err != nil {
+		if req.BeforeBatch != nil {
+			req.BeforeBatch(appendHashes(nil, batch))
+		}
+		outcome := MigrateResult{KeyIDs: make(map[string]string, len(batch))}
+		err := c.migrateBatch(ctx, req, batch, &outcome)
+		if req.AfterBatch != nil {
+			req.AfterBatch(outcome)
+		}
+		res.merge(outcome)
+		if err != nil {
 			res.NotSent = appendHashes(res.NotSent, batches[i+1:]...)
 			return res, fmt.Errorf("batch %d of %d: %w", i+1, len(batches), err)
 		}
@@ -141,6 +156,16 @@ func (c *Client) Migrate(ctx context.Context, req MigrateRequest) (MigrateResult
 		})
 	}
 	return res, nil
+}
+
+func (r *MigrateResult) merge(o MigrateResult) {
+	for h, id := range o.KeyIDs {
+		r.KeyIDs[h] = id
+	}
+	r.Failed = append(r.Failed, o.Failed...)
+	r.Unconfirmed = append(r.Unconfirmed, o.Unconfirmed...)
+	r.Unanswered = append(r.Unanswered, o.Unanswered...)
+	r.NotSent = append(r.NotSent, o.NotSent...)
 }
 
 func appendHashes(dst []string, batches ...[]components.V2KeysMigrateKeyData) []string {
