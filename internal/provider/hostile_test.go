@@ -23,6 +23,12 @@ func withProviderSettings(cfg, settings string) string {
 	return strings.Replace(cfg, "provider \"unkey\" {\n", "provider \"unkey\" {\n"+settings+"\n", 1)
 }
 
+// sequential sends one batch at a time, for tests whose faults hit a given
+// batch or whose waits must add up.
+func sequential(cfg string) string {
+	return withProviderSettings(cfg, "  parallel_requests = 1")
+}
+
 // setOf reads a set attribute of the migration from state.
 func setOf(r *tfjson.StateResource, attr string) []string {
 	var out []string
@@ -53,7 +59,7 @@ func TestAccHostile_rateLimitedRequestsAreWaitedFor(t *testing.T) {
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
 			PreConfig:         func() { start = time.Now() },
-			Config:            u.migrationConfig("  batch_size = 10", keys),
+			Config:            sequential(u.migrationConfig("  batch_size = 10", keys)),
 			ConfigStateChecks: []statecheck.StateCheck{keyIDsMatchServer(u, sortedHashes(keys))},
 			Check: func(*terraform.State) error {
 				if waited := time.Since(start); waited < 3*time.Second {
@@ -177,7 +183,7 @@ func TestAccHostile_lostAnswersUntilRetriesRunOut(t *testing.T) {
 	all := merge(first, more)
 	moreHashes := sortedHashes(more)
 	cfg := func(keys map[string]string) string {
-		return withProviderSettings(u.migrationConfig("  batch_size = 10", keys), `  retry_timeout = "1s"`)
+		return sequential(withProviderSettings(u.migrationConfig("  batch_size = 10", keys), `  retry_timeout = "1s"`))
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,

@@ -20,7 +20,7 @@ func TestAccKeyMigration_createFailsThenResumes(t *testing.T) {
 	u := startLocalUnkey(t)
 	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
 	keys := generatedKeys("resume", 50)
-	w.WriteConfig(u.migrationConfig("  batch_size = 10", keys))
+	w.WriteConfig(sequential(u.migrationConfig("  batch_size = 10", keys)))
 
 	u.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultStatus, Status: 403, Skip: 2, Times: 1})
 	out, err := w.Run("apply", "-auto-approve")

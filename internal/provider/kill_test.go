@@ -36,10 +36,10 @@ func providerPIDs(t *testing.T, dir string) []int {
 	return pids
 }
 
-// The provider process is killed (SIGKILL) while a batch is in flight.
-// Terraform saves nothing of that create, so the journal is what keeps the
-// key IDs: the next apply recovers them, sends again only the batch that was
-// in flight, and sends nothing else twice. Once the state has it all, the
+// The provider process is killed (SIGKILL) while two parallel batches are in
+// flight. Terraform saves nothing of that create, so the journal is what
+// keeps the key IDs: the next apply recovers them, sends again only the
+// batches that were in flight, and sends nothing else twice. Once the state has it all, the
 // journal is removed.
 func TestAccKeyMigration_providerKilledMidApply(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
@@ -52,7 +52,7 @@ func TestAccKeyMigration_providerKilledMidApply(t *testing.T) {
 	plugins := acctest.BuildProvider(t)
 	w := acctest.NewWorkdir(t, plugins)
 	keys := generatedKeys("killed", 100)
-	w.WriteConfig(u.migrationConfig("  batch_size = 10", keys))
+	w.WriteConfig(withProviderSettings(u.migrationConfig("  batch_size = 10", keys), "  parallel_requests = 2"))
 	u.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultDelay, Delay: time.Second})
 
 	cmd := w.Command("apply", "-auto-approve", "-no-color")
@@ -61,7 +61,7 @@ func TestAccKeyMigration_providerKilledMidApply(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitForRequests(t, u, "/v2/keys.migrateKeys", 4) // batches 1–3 answered, the 4th in flight
+	waitForRequests(t, u, "/v2/keys.migrateKeys", 4) // batches 1–2 answered, 3–4 in flight
 	pids := providerPIDs(t, plugins)
 	if len(pids) != 1 {
 		t.Fatalf("found %d provider processes, want 1", len(pids))
@@ -75,7 +75,7 @@ func TestAccKeyMigration_providerKilledMidApply(t *testing.T) {
 	if st := w.State(migration); st != nil {
 		t.Fatalf("Terraform saved state for the killed create: %v", st["key_ids"])
 	}
-	answeredBeforeKill := len(u.migratedHashes()) - 10
+	answeredBeforeKill := len(u.migratedHashes()) - 20
 
 	u.ClearFaults()
 	o, err := w.Run("apply", "-auto-approve")
@@ -94,8 +94,8 @@ func TestAccKeyMigration_providerKilledMidApply(t *testing.T) {
 			twice++
 		}
 	}
-	if twice > 10 {
-		t.Fatalf("%d hashes were sent twice; only the 10 in flight may be", twice)
+	if twice > 20 {
+		t.Fatalf("%d hashes were sent twice; only the 20 of the two batches in flight may be", twice)
 	}
 	st := w.State(migration)
 	ids := st["key_ids"].(map[string]any)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/function"
@@ -39,14 +40,16 @@ type providerModel struct {
 	APIURL         types.String `tfsdk:"api_url"`
 	RequestTimeout types.String `tfsdk:"request_timeout"`
 	RetryTimeout   types.String `tfsdk:"retry_timeout"`
+	Parallel       types.Int64  `tfsdk:"parallel_requests"`
 }
 
 // providerData is what resources and data sources receive. client is nil
 // while the provider configuration is not known yet (it depends on other
 // resources); plans do not need it, and applies always have it.
 type providerData struct {
-	client *unkeyclient.Client
-	apiURL string
+	client   *unkeyclient.Client
+	apiURL   string
+	parallel int
 }
 
 func (p *unkeyProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -82,6 +85,13 @@ func (p *unkeyProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 				Optional:   true,
 				Validators: []validator.String{durationAtLeast{min: 0}},
 			},
+			"parallel_requests": schema.Int64Attribute{
+				Description: fmt.Sprintf("How many `keys.migrateKeys` requests may be in flight at once (1–%d, default %d). "+
+					"Batches never share a hash, so their order does not matter; a 429 from Unkey's rate limiting makes each of them wait as told.",
+					unkeyclient.MaxParallel, unkeyclient.DefaultParallel),
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(1, unkeyclient.MaxParallel)},
+			},
 		},
 	}
 }
@@ -94,7 +104,7 @@ func (p *unkeyProvider) Configure(ctx context.Context, req provider.ConfigureReq
 	}
 	data := &providerData{}
 	resp.ResourceData, resp.DataSourceData = data, data
-	if cfg.RootKey.IsUnknown() || cfg.APIURL.IsUnknown() || cfg.RequestTimeout.IsUnknown() || cfg.RetryTimeout.IsUnknown() {
+	if cfg.RootKey.IsUnknown() || cfg.APIURL.IsUnknown() || cfg.RequestTimeout.IsUnknown() || cfg.RetryTimeout.IsUnknown() || cfg.Parallel.IsUnknown() {
 		// Known at apply time; plans of this provider's resources make no
 		// API calls, so there is nothing to do yet.
 		return
@@ -123,6 +133,10 @@ func (p *unkeyProvider) Configure(ctx context.Context, req provider.ConfigureReq
 		return
 	}
 	data.client, data.apiURL = client, apiURL
+	data.parallel = unkeyclient.DefaultParallel
+	if !cfg.Parallel.IsNull() && !cfg.Parallel.IsUnknown() {
+		data.parallel = int(cfg.Parallel.ValueInt64())
+	}
 }
 
 func resolveAPIURL(attr types.String) string {

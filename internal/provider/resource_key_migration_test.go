@@ -316,14 +316,14 @@ func TestAccKeyMigration_updateFailsThenResumes(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
-			{Config: u.migrationConfig(attrs, first)},
+			{Config: sequential(u.migrationConfig(attrs, first))},
 			{
 				PreConfig: func() {
 					u.ResetRequests()
 					// The third batch of the update is refused for good.
 					u.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultStatus, Status: 403, Skip: 2, Times: 1})
 				},
-				Config:      u.migrationConfig(attrs, all),
+				Config:      sequential(u.migrationConfig(attrs, all)),
 				ExpectError: errorLike("Key migration update incomplete", "Of 60 hashes: 30 migrated", "30 still pending", "run `terraform apply` again"),
 			},
 			{
@@ -331,7 +331,7 @@ func TestAccKeyMigration_updateFailsThenResumes(t *testing.T) {
 					u.ClearFaults()
 					u.ResetRequests()
 				},
-				Config:            u.migrationConfig(attrs, all),
+				Config:            sequential(u.migrationConfig(attrs, all)),
 				ConfigStateChecks: []statecheck.StateCheck{keyIDsMatchServer(u, sortedHashes(all))},
 				Check: func(*terraform.State) error {
 					// Only the 30 hashes that were never answered are sent.

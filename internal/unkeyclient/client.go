@@ -118,7 +118,11 @@ func (c *Client) scrub(s string) string {
 
 func defaultTransport() http.RoundTripper {
 	if t, ok := http.DefaultTransport.(*http.Transport); ok {
-		return t.Clone()
+		t = t.Clone()
+		// Enough idle connections for every parallel request to reuse one;
+		// the default of 2 makes each extra request open a new connection.
+		t.MaxIdleConnsPerHost = MaxParallel
+		return t
 	}
 	return http.DefaultTransport
 }

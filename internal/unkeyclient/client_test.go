@@ -6,7 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,5 +239,76 @@ func TestValidateBaseURL(t *testing.T) {
 		if err := unkeyclient.ValidateBaseURL(url); (err == nil) != ok {
 			t.Errorf("ValidateBaseURL(%q) = %v", url, err)
 		}
+	}
+}
+
+// inFlightCounter wraps the local API and remembers the most requests it
+// ever served at once.
+type inFlightCounter struct {
+	next     http.Handler
+	mu       sync.Mutex
+	now, max int
+}
+
+func (c *inFlightCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	c.now++
+	c.max = max(c.max, c.now)
+	c.mu.Unlock()
+	defer func() { c.mu.Lock(); c.now--; c.mu.Unlock() }()
+	c.next.ServeHTTP(w, r)
+}
+
+func TestMigrateSendsBatchesInParallelAndRecordsThemAll(t *testing.T) {
+	srv := unkeylocal.NewServer(unkeylocal.Options{})
+	seed := srv.SeedDefault()
+	counter := &inFlightCounter{next: srv}
+	hs := httptest.NewServer(counter)
+	t.Cleanup(hs.Close)
+	// Each answer waits, so the workers overlap whatever the machine's speed.
+	srv.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultDelay, Delay: 100 * time.Millisecond})
+	c, err := unkeyclient.New(unkeyclient.Config{BaseURL: hs.URL, RootKey: seed.RootKey, UserAgent: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var journaled []string
+	ks := keys("parallel", 95)
+	res, err := c.Migrate(context.Background(), unkeyclient.MigrateRequest{
+		MigrationID: seed.MigrationID, APIID: seed.APIID, Keys: ks, BatchSize: 10, Parallel: 4,
+		BeforeBatch: func(h []string) { journaled = append(journaled, h...) }, // not thread-safe on purpose: Migrate serialises callbacks
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counter.max != 4 {
+		t.Errorf("at most %d requests were in flight at once, want 4", counter.max)
+	}
+	if len(res.KeyIDs) != len(ks) || len(journaled) != len(ks) {
+		t.Fatalf("%d key IDs and %d journaled hashes for %d keys", len(res.KeyIDs), len(journaled), len(ks))
+	}
+	for _, k := range ks {
+		if sk, ok := srv.KeyByHash(k.Hash); !ok || sk.ID != res.KeyIDs[k.Hash] {
+			t.Fatalf("hash %s: server has %+v, result has %q", k.Hash, sk, res.KeyIDs[k.Hash])
+		}
+	}
+}
+
+func TestMigrateInParallelStopsStartingBatchesAfterAFailure(t *testing.T) {
+	c, srv, seed := newClient(t)
+	// The first request fails at once; the others answer slowly, so the two
+	// started beside it are still in flight when the failure is recorded.
+	srv.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultStatus, Status: 403, Times: 1})
+	srv.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultDelay, Delay: 200 * time.Millisecond})
+	res, err := c.Migrate(context.Background(), unkeyclient.MigrateRequest{MigrationID: seed.MigrationID, APIID: seed.APIID, Keys: keys("pstop", 100), BatchSize: 10, Parallel: 3})
+	if err == nil {
+		t.Fatal("want the 403 as an error")
+	}
+	sent := len(srv.RequestsTo("/v2/keys.migrateKeys"))
+	if sent > 3 {
+		t.Errorf("%d requests were sent; after the first failed at most the 2 already in flight may follow", sent)
+	}
+	// Every batch that started besides the failed one is waited for and recorded.
+	if len(res.KeyIDs) != (sent-1)*10 || len(res.KeyIDs)+len(res.NotSent) != 100 {
+		t.Errorf("%d requests, %d key IDs and %d not sent: the batches in flight were not all recorded", sent, len(res.KeyIDs), len(res.NotSent))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/unkeyed/sdks/api/go/v2/models/components"
@@ -52,6 +53,9 @@ type MigrateRequest struct {
 	// BatchSize is the most keys per request; batches are also split so that
 	// no body passes MaxBatchBytes.
 	BatchSize int
+	// Parallel is how many requests may be in flight at once (at least 1).
+	// Batches never share a hash, so their order does not matter to Unkey.
+	Parallel int
 	// BeforeBatch, when set, is called with a batch's hashes just before it
 	// is sent, and AfterBatch with what Unkey said of them once it is done
 	// (also when it failed). They let the caller journal progress outside
@@ -59,6 +63,15 @@ type MigrateRequest struct {
 	BeforeBatch func(hashes []string)
 	AfterBatch  func(outcome MigrateResult)
 }
+
+// DefaultParallel and MaxParallel bound how many migrateKeys requests are in
+// flight at once. Each request is one database transaction in Unkey; more
+// than a few in parallel stop paying off (see BENCHMARKS.md) and make rate
+// limiting likelier.
+const (
+	DefaultParallel = 4
+	MaxParallel     = 16
+)
 
 // MaxBatchBytes keeps every request body well under Unkey's 10 MiB cap.
 const MaxBatchBytes = 5 << 20
@@ -120,42 +133,93 @@ func (r MigrateRequest) plan() ([][]components.V2KeysMigrateKeyData, error) {
 	return batches, nil
 }
 
-// Migrate sends the keys in batches, one request at a time, and returns what
-// Unkey answered for every hash. It stops at the first batch that fails after
-// its retries, or when ctx is cancelled between batches; the result then still
-// holds every key ID that came back.
+// Migrate sends the keys in batches, up to req.Parallel requests at a time,
+// and returns what Unkey answered for every hash. Once a batch fails after its
+// retries, or ctx is cancelled, no further batch starts; the batches already
+// in flight are waited for, so the result still holds every key ID that came
+// back.
 func (c *Client) Migrate(ctx context.Context, req MigrateRequest) (MigrateResult, error) {
 	res := MigrateResult{KeyIDs: make(map[string]string, len(req.Keys))}
 	batches, err := req.plan()
 	if err != nil {
 		return res, err
 	}
-	sent := 0
-	for i, batch := range batches {
-		if ctx.Err() != nil {
-			res.NotSent = appendHashes(res.NotSent, batches[i:]...)
-			return res, fmt.Errorf("stopped before batch %d of %d: %w", i+1, len(batches), context.Cause(ctx))
-		}
-		if req.BeforeBatch != nil {
-			req.BeforeBatch(appendHashes(nil, batch))
-		}
-		outcome := MigrateResult{KeyIDs: make(map[string]string, len(batch))}
-		err := c.migrateBatch(ctx, req, batch, &outcome)
-		if req.AfterBatch != nil {
-			req.AfterBatch(outcome)
-		}
-		res.merge(outcome)
-		if err != nil {
-			res.NotSent = appendHashes(res.NotSent, batches[i+1:]...)
-			return res, fmt.Errorf("batch %d of %d: %w", i+1, len(batches), err)
-		}
-		sent += len(batch)
-		tflog.Info(ctx, "Migrated a batch of keys", map[string]any{
-			"batch": i + 1, "batches": len(batches), "keys_sent": sent, "keys_total": len(req.Keys),
-			"migrated": len(res.KeyIDs), "failed": len(res.Failed) + len(res.Unconfirmed),
-		})
+	m := &migration{client: c, req: req, batches: batches, res: &res}
+	var wg sync.WaitGroup
+	for range min(max(req.Parallel, 1), len(batches)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.work(ctx)
+		}()
 	}
-	return res, nil
+	wg.Wait()
+	res.NotSent = appendHashes(res.NotSent, batches[m.next:]...)
+	return res, m.err
+}
+
+// migration is the shared progress of one Migrate call's workers.
+type migration struct {
+	client  *Client
+	req     MigrateRequest
+	batches [][]components.V2KeysMigrateKeyData
+
+	mu   sync.Mutex // guards everything below, and serialises the callbacks
+	next int        // the first batch not started
+	sent int
+	err  error
+	res  *MigrateResult
+}
+
+func (m *migration) work(ctx context.Context) {
+	for {
+		i, ok := m.take(ctx)
+		if !ok {
+			return
+		}
+		outcome := MigrateResult{KeyIDs: make(map[string]string, len(m.batches[i]))}
+		err := m.client.migrateBatch(ctx, m.req, m.batches[i], &outcome)
+		m.record(ctx, i, outcome, err)
+	}
+}
+
+// take starts the next batch, unless there is none or the call is stopping.
+func (m *migration) take(ctx context.Context) (int, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil || m.next == len(m.batches) {
+		return 0, false
+	}
+	if ctx.Err() != nil {
+		m.err = fmt.Errorf("stopped before batch %d of %d: %w", m.next+1, len(m.batches), context.Cause(ctx))
+		return 0, false
+	}
+	i := m.next
+	m.next++
+	if m.req.BeforeBatch != nil {
+		m.req.BeforeBatch(appendHashes(nil, m.batches[i]))
+	}
+	return i, true
+}
+
+func (m *migration) record(ctx context.Context, i int, outcome MigrateResult, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.req.AfterBatch != nil {
+		m.req.AfterBatch(outcome)
+	}
+	m.res.merge(outcome)
+	if err != nil {
+		if m.err == nil {
+			m.err = fmt.Errorf("batch %d of %d: %w", i+1, len(m.batches), err)
+		}
+		return
+	}
+	m.sent += len(m.batches[i])
+	tflog.Info(ctx, "Migrated a batch of keys", map[string]any{
+		"batch": i + 1, "batches": len(m.batches), "keys_sent": m.sent, "keys_total": len(m.req.Keys),
+		"migrated": len(m.res.KeyIDs), "failed": len(m.res.Failed) + len(m.res.Unconfirmed),
+	})
 }
 
 func (r *MigrateResult) merge(o MigrateResult) {
