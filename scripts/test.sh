@@ -50,7 +50,7 @@ TF_ACC=1 CHECKPOINT_DISABLE=1 go test ./... -count=1 -timeout 60m "$@"
 # Fuzz every parser and converter of user input for a bounded time; the
 # seed corpora under testdata/fuzz/ already ran as unit tests above.
 echo "==> fuzzing (${FUZZTIME:=10s} per target)"
-for target in ./internal/provider:FuzzCheckHash ./internal/provider:FuzzKeySettingsConversion ./internal/unkeyclient:FuzzPlanBatches; do
+for target in ./internal/provider:FuzzCheckHash ./internal/provider:FuzzKeySettingsConversion ./internal/provider:FuzzParseKeysJSON ./internal/unkeyclient:FuzzPlanBatches; do
   go test "${target%%:*}" -run '^$' -fuzz "^${target##*:}\$" -fuzztime "$FUZZTIME" >/dev/null || {
     go test "${target%%:*}" -run "^${target##*:}\$" -count=1
     echo "fuzzing ${target} found a failure (saved under testdata/fuzz/)" >&2

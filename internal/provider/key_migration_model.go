@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-jsontypes/jsontypes"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
@@ -27,6 +28,8 @@ type keyMigrationModel struct {
 	BatchSize         types.Int64  `tfsdk:"batch_size"`
 	DeletionPolicy    types.String `tfsdk:"deletion_policy"`
 	Keys              types.Map    `tfsdk:"keys"`
+	KeysJSON          types.String `tfsdk:"keys_json"`
+	ChangeSummary     types.String `tfsdk:"change_summary"`
 	KeyIDs            types.Map    `tfsdk:"key_ids"`
 	FailedHashes      types.Set    `tfsdk:"failed_hashes"`
 	UnconfirmedHashes types.Set    `tfsdk:"unconfirmed_hashes"`
@@ -246,4 +249,95 @@ func withEntries(keys types.Map, other types.Map, hashes []string) (types.Map, d
 		}
 	}
 	return types.MapValue(keys.ElementType(context.Background()), elems)
+}
+
+// desiredKeys is every key the model asks for, by hash, whichever input
+// holds them.
+func desiredKeys(ctx context.Context, m keyMigrationModel) (map[string]unkeyclient.Key, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if !m.KeysJSON.IsNull() {
+		bulk, problems := parseKeysJSON(m.KeysJSON.ValueString(), m.HashFormat.ValueString())
+		if problems != nil {
+			diags.AddAttributeError(path.Root("keys_json"), "Invalid keys_json", problems.Error())
+		}
+		return bulk.keys, diags
+	}
+	settings, diags := keySettings(ctx, m.Keys)
+	out := make(map[string]unkeyclient.Key, len(settings))
+	for h, s := range settings {
+		k, err := s.toClientKey(h)
+		if err != nil {
+			diags.AddAttributeError(path.Root("keys").AtMapKey(h), "Invalid key settings", err.Error())
+			continue
+		}
+		out[h] = k
+	}
+	return out, diags
+}
+
+// hashesOf is the hashes the model asks for, read without checking or
+// converting the keys' settings.
+func hashesOf(m keyMigrationModel) []string {
+	if !m.usesKeysJSON() {
+		return sortedKeys(m.Keys.Elements())
+	}
+	var items []struct {
+		Hash string `json:"hash"`
+	}
+	_ = json.Unmarshal([]byte(m.KeysJSON.ValueString()), &items)
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.Hash
+	}
+	return out
+}
+
+// usesKeysJSON reports which input the model uses.
+func (m keyMigrationModel) usesKeysJSON() bool { return !m.KeysJSON.IsNull() }
+
+// inputKnown reports whether the model's keys are known (not waiting on
+// other resources).
+func (m keyMigrationModel) inputKnown(ctx context.Context) bool {
+	if m.KeysJSON.IsUnknown() {
+		return false
+	}
+	if m.usesKeysJSON() {
+		return true
+	}
+	v, err := m.Keys.ToTerraformValue(ctx)
+	return err == nil && v.IsFullyKnown()
+}
+
+// sameInput reports whether two models ask for exactly the same keys, as
+// written (a cheap test before comparing key by key).
+func sameInput(a, b keyMigrationModel) bool {
+	return a.KeysJSON.Equal(b.KeysJSON) && a.Keys.Equal(b.Keys)
+}
+
+// takeEntries makes m's keys input hold, for the given hashes, from's
+// entries instead of its own (dropping those from lacks), so that a state
+// saved after a partial apply records what was actually applied. When the
+// two use different inputs, m takes from's input whole.
+func (m *keyMigrationModel) takeEntries(from keyMigrationModel, hashes []string) diag.Diagnostics {
+	if len(hashes) == 0 {
+		return nil
+	}
+	if m.usesKeysJSON() != from.usesKeysJSON() {
+		m.Keys, m.KeysJSON = from.Keys, from.KeysJSON
+		return nil
+	}
+	if !m.usesKeysJSON() {
+		var diags diag.Diagnostics
+		m.Keys, diags = withEntries(m.Keys, from.Keys, hashes)
+		return diags
+	}
+	mine, _ := parseKeysJSON(m.KeysJSON.ValueString(), "")
+	theirs, _ := parseKeysJSON(from.KeysJSON.ValueString(), "")
+	m.KeysJSON = types.StringValue(mine.withEntries(theirs, hashes))
+	return nil
+}
+
+// changeSummary is the plan's one-line account of what happens to keys.
+func changeSummary(c keyMigrationChanges) string {
+	return fmt.Sprintf("%d to migrate, %d to update, %d to remove", len(c.send), len(c.update), len(c.remove))
 }

@@ -80,13 +80,29 @@ func (r *keyMigrationResource) Schema(_ context.Context, _ resource.SchemaReques
 				Validators: []validator.String{stringvalidator.OneOf(deletionPolicyAbandon, deletionPolicyDelete)},
 			},
 			"keys": schema.MapNestedAttribute{
-				Description: "The keys to migrate, keyed by their hash. Keep this list stable: removing a hash forgets its key (see `deletion_policy`).",
-				Required:    true,
+				Description: "The keys to migrate, keyed by their hash. Keep this list stable: removing a hash forgets its key (see `deletion_policy`). " +
+					"Exactly one of `keys` and `keys_json` is required; above about 10,000 keys use `keys_json`, which Terraform handles many times faster.",
+				Optional: true,
 				Validators: []validator.Map{
 					mapvalidator.SizeAtLeast(1),
 					mapvalidator.KeysAre(stringvalidator.LengthAtLeast(3)),
 				},
 				NestedObject: schema.NestedAttributeObject{Attributes: keySettingsAttributes()},
+			},
+			"keys_json": schema.StringAttribute{
+				Description: "The keys to migrate as one JSON array in Unkey's own `keys.migrateKeys` format, as exported or as the `unkey` CLI's `--keys-json` takes it: " +
+					"objects with `hash` (required), `name`, `externalId`, `meta` (an object), `roles`, `permissions`, `expires` (Unix milliseconds), `enabled`, " +
+					"`credits` (`remaining`, `refill` with `interval`, `amount`, `refillDay`) and `ratelimits` (`name`, `limit`, `duration` in milliseconds, `autoApply`). " +
+					"Typically `file(\"${path.module}/keys.json\")`. Checked at plan time like `keys`; changes are applied by hash like `keys`. " +
+					"Marked sensitive only to keep it out of plan output: Terraform diffs JSON arrays with an algorithm quadratic in their length " +
+					"(minutes and gigabytes from a few thousand keys), so plans show `change_summary` instead.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"change_summary": schema.StringAttribute{
+				Description: "What the plan does to keys, counted by hash: `N to migrate, N to update, N to remove`. It changes only when keys do, so a plan " +
+					"shows it whenever keys change; after apply it describes the latest apply that changed keys.",
+				Computed: true,
 			},
 			"key_ids": schema.MapAttribute{
 				Description: "The key ID Unkey gave each migrated hash. Unkey cannot look a key up by hash, so this is the only record of them.",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -16,9 +17,10 @@ import (
 )
 
 var (
-	_ resource.ResourceWithConfigure      = (*keyMigrationResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*keyMigrationResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*keyMigrationResource)(nil)
+	_ resource.ResourceWithConfigure        = (*keyMigrationResource)(nil)
+	_ resource.ResourceWithModifyPlan       = (*keyMigrationResource)(nil)
+	_ resource.ResourceWithValidateConfig   = (*keyMigrationResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*keyMigrationResource)(nil)
 )
 
 // NewKeyMigrationResource is the unkey_key_migration resource.
@@ -38,13 +40,27 @@ func (r *keyMigrationResource) Configure(_ context.Context, req resource.Configu
 	r.data = data
 }
 
-// ValidateConfig checks every hash against hash_format at plan time.
+func (r *keyMigrationResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("keys"), path.MatchRoot("keys_json"))}
+}
+
+// ValidateConfig checks every hash against hash_format, and all of
+// keys_json, at plan time.
 func (r *keyMigrationResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var format types.String
+	var format, keysJSON types.String
 	var keys types.Map
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("hash_format"), &format)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("keys"), &keys)...)
-	if resp.Diagnostics.HasError() || format.IsNull() || format.IsUnknown() || keys.IsNull() || keys.IsUnknown() {
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("keys_json"), &keysJSON)...)
+	if resp.Diagnostics.HasError() || format.IsUnknown() {
+		return
+	}
+	if !keysJSON.IsNull() && !keysJSON.IsUnknown() {
+		if _, problems := parseKeysJSON(keysJSON.ValueString(), format.ValueString()); problems != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("keys_json"), "Invalid keys_json", problems.Error())
+		}
+	}
+	if format.IsNull() || keys.IsNull() || keys.IsUnknown() {
 		return
 	}
 	const maxReported = 20
@@ -119,14 +135,17 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	settings, diags := keySettings(ctx, plan.Keys)
+	desired, diags := desiredKeys(ctx, plan)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if plan.ChangeSummary.IsUnknown() {
+		plan.ChangeSummary = types.StringValue(changeSummary(keyMigrationChanges{send: sortedKeys(desired)}))
+	}
 	rec := migrationRecord{keyIDs: map[string]string{}, failed: map[string]bool{}, unconfirmed: map[string]bool{}}
 	var ps privateState
-	recovered, migrateErr := r.migrate(ctx, client, plan, settings, sortedKeys(settings), nil, &rec, &ps)
+	recovered, migrateErr := r.migrate(ctx, client, plan, desired, sortedKeys(desired), nil, &rec, &ps)
 	recoveredWarning(&resp.Diagnostics, recovered)
 	if migrateErr != nil && len(rec.keyIDs)+len(rec.failed)+len(rec.unconfirmed)+len(ps.Unanswered) == 0 {
 		// Nothing reached Unkey: no resource, nothing to remember.
@@ -140,7 +159,7 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	addOutcomeWarnings(&resp.Diagnostics, rec, nil)
 	if migrateErr != nil {
-		resp.Diagnostics.AddError("Key migration incomplete", incompleteMessage(migrateErr, len(settings), rec, ps, true))
+		resp.Diagnostics.AddError("Key migration incomplete", incompleteMessage(migrateErr, len(desired), rec, ps, true))
 	}
 }
 
@@ -148,7 +167,7 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 // outcome, journaling each batch. Outcomes a killed earlier apply journaled
 // are taken from the journal instead of being sent again; it returns how
 // many.
-func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.Client, plan keyMigrationModel, settings map[string]keySettingsModel, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, ps *privateState) (int, error) {
+func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.Client, plan keyMigrationModel, desired map[string]unkeyclient.Key, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, ps *privateState) (int, error) {
 	if len(hashes) == 0 {
 		return 0, nil
 	}
@@ -159,11 +178,7 @@ func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.
 	hashes, recovered := recoverFromJournal(ctx, j, hashes, previouslyUnanswered, rec)
 	keys := make([]unkeyclient.Key, 0, len(hashes))
 	for _, h := range hashes {
-		k, err := settings[h].toClientKey(h)
-		if err != nil {
-			return recovered, err
-		}
-		keys = append(keys, k)
+		keys = append(keys, desired[h])
 	}
 	journalWarn := func(err error) {
 		if err != nil {
@@ -173,6 +188,7 @@ func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.
 	tflog.Info(ctx, "Migrating keys", map[string]any{"keys": len(keys), "batch_size": plan.BatchSize.ValueInt64()})
 	res, err := client.Migrate(ctx, unkeyclient.MigrateRequest{
 		MigrationID: plan.MigrationID.ValueString(), APIID: plan.APIID.ValueString(), Keys: keys, BatchSize: int(plan.BatchSize.ValueInt64()),
+		Parallel:    r.data.parallel,
 		BeforeBatch: func(hashes []string) { journalWarn(j.append(journalEntry{Sending: hashes})) },
 		AfterBatch:  func(o unkeyclient.MigrateResult) { journalWarn(j.append(outcomeEntry(o))) },
 	})
@@ -332,7 +348,7 @@ func (r *keyMigrationResource) forgetJournalOnceSaved(ctx context.Context, state
 		return
 	}
 	inState := map[string]bool{}
-	for h := range state.Keys.Elements() {
+	for _, h := range hashesOf(state) {
 		inState[h] = true
 	}
 	if journaled.coveredBy(rec, inState) {
@@ -350,7 +366,7 @@ type keyMigrationChanges struct {
 	remove  []string
 }
 
-func planChanges(state, plan map[string]keySettingsModel, rec migrationRecord) (keyMigrationChanges, error) {
+func planChanges(state, plan map[string]unkeyclient.Key, rec migrationRecord) keyMigrationChanges {
 	c := keyMigrationChanges{changes: map[string]settingsChange{}}
 	for _, h := range sortedKeys(plan) {
 		if !rec.accounted(h) {
@@ -364,15 +380,7 @@ func planChanges(state, plan map[string]keySettingsModel, rec migrationRecord) (
 		if !ok {
 			continue
 		}
-		oldKey, err := old.toClientKey(h)
-		if err != nil {
-			return c, err
-		}
-		newKey, err := plan[h].toClientKey(h)
-		if err != nil {
-			return c, err
-		}
-		if ch := diffSettings(oldKey, newKey); !ch.empty() {
+		if ch := diffSettings(old, plan[h]); !ch.empty() {
 			c.update = append(c.update, h)
 			c.changes[h] = ch
 		}
@@ -382,7 +390,7 @@ func planChanges(state, plan map[string]keySettingsModel, rec migrationRecord) (
 			c.remove = append(c.remove, h)
 		}
 	}
-	return c, nil
+	return c
 }
 
 func allRecorded(rec migrationRecord) []string {
@@ -406,41 +414,45 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, plannedDestroyKey, []byte("true"))...)
 		return
 	}
-	if req.State.Raw.IsNull() {
-		return // create: every computed value is unknown until apply
-	}
 	var plan, state keyMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	keysValue, err := plan.Keys.ToTerraformValue(ctx)
-	if err != nil || !keysValue.IsFullyKnown() {
+	if resp.Diagnostics.HasError() || !plan.inputKnown(ctx) {
 		return // known at apply; the computed attributes stay unknown
 	}
+	if req.State.Raw.IsNull() {
+		// A create: the key IDs are unknown until apply, but not how many keys.
+		plan.ChangeSummary = types.StringValue(changeSummary(keyMigrationChanges{send: hashesOf(plan)}))
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("change_summary"), plan.ChangeSummary)...)
+		return
+	}
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	rec, diags := recordFrom(ctx, state)
-	resp.Diagnostics.Append(diags...)
-	planned, diags := keySettings(ctx, plan.Keys)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	toSend := 0
-	for h := range planned {
-		if !rec.accounted(h) {
-			toSend++
+	var changes keyMigrationChanges
+	if !sameInput(plan, state) || pendingHashes(state, rec) > 0 {
+		planned, diags := desiredKeys(ctx, plan)
+		resp.Diagnostics.Append(diags...)
+		old, diags := desiredKeys(ctx, state)
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
 		}
+		changes = planChanges(old, planned, rec)
 	}
-	if toSend > 0 {
+	plan.ChangeSummary = state.ChangeSummary
+	if len(changes.send)+len(changes.update)+len(changes.remove) > 0 {
+		plan.ChangeSummary = types.StringValue(changeSummary(changes))
+	}
+	if len(changes.send) > 0 {
 		plan.KeyIDs = types.MapUnknown(types.StringType)
 		plan.FailedHashes = types.SetUnknown(types.StringType)
 		plan.UnconfirmedHashes = types.SetUnknown(types.StringType)
 	} else {
-		for _, h := range allRecorded(rec) {
-			if _, kept := planned[h]; !kept {
-				rec.forget(h)
-			}
+		for _, h := range changes.remove {
+			rec.forget(h)
 		}
 		resp.Diagnostics.Append(rec.setOn(ctx, &plan)...)
 	}
@@ -461,17 +473,16 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	rec, diags := recordFrom(ctx, state)
 	resp.Diagnostics.Append(diags...)
 	before, _ := recordFrom(ctx, state)
-	planned, diags := keySettings(ctx, plan.Keys)
+	planned, diags := desiredKeys(ctx, plan)
 	resp.Diagnostics.Append(diags...)
-	old, diags := keySettings(ctx, state.Keys)
+	old, diags := desiredKeys(ctx, state)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	changes, err := planChanges(old, planned, rec)
-	if err != nil {
-		resp.Diagnostics.AddError("Could not compare key settings", err.Error())
-		return
+	changes := planChanges(old, planned, rec)
+	if plan.ChangeSummary.IsUnknown() {
+		plan.ChangeSummary = types.StringValue(changeSummary(changes))
 	}
 
 	unanswered := map[string]bool{}
@@ -493,8 +504,7 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 
 	plan.ID = state.ID
-	plan.Keys, diags = withEntries(plan.Keys, state.Keys, notDone)
-	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(plan.takeEntries(state, notDone)...)
 	resp.Diagnostics.Append(rec.setOn(ctx, &plan)...)
 	if opErr == nil {
 		ps.IncompleteCreate = false
@@ -509,13 +519,9 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 
 // applySettings updates the migrated keys whose settings changed. It returns
 // the hashes not brought up to date when it stops on an error.
-func (r *keyMigrationResource) applySettings(ctx context.Context, client *unkeyclient.Client, planned map[string]keySettingsModel, rec migrationRecord, changes keyMigrationChanges) ([]string, error) {
+func (r *keyMigrationResource) applySettings(ctx context.Context, client *unkeyclient.Client, planned map[string]unkeyclient.Key, rec migrationRecord, changes keyMigrationChanges) ([]string, error) {
 	for i, h := range changes.update {
-		key, err := planned[h].toClientKey(h)
-		if err == nil {
-			err = updateKey(ctx, client, rec.keyIDs[h], key, changes.changes[h])
-		}
-		if err != nil {
+		if err := updateKey(ctx, client, rec.keyIDs[h], planned[h], changes.changes[h]); err != nil {
 			return changes.update[i:], fmt.Errorf("updating the key of hash %q (%s): %w", h, rec.keyIDs[h], err)
 		}
 		tflog.Debug(ctx, "Updated key settings", map[string]any{"key_id": rec.keyIDs[h], "updated": i + 1, "of": len(changes.update)})
@@ -556,7 +562,7 @@ func (r *keyMigrationResource) removeHashes(ctx context.Context, client *unkeycl
 // answered for yet.
 func pendingHashes(state keyMigrationModel, rec migrationRecord) int {
 	n := 0
-	for h := range state.Keys.Elements() {
+	for _, h := range hashesOf(state) {
 		if !rec.accounted(h) {
 			n++
 		}
@@ -604,8 +610,13 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 	// Keep only the keys not deleted yet, so that a retry finishes the job.
 	clear(rec.failed)
 	clear(rec.unconfirmed)
-	state.Keys, diags = withEntries(types.MapValueMust(state.Keys.ElementType(ctx), nil), state.Keys, left)
-	resp.Diagnostics.Append(diags...)
+	if state.usesKeysJSON() {
+		all, _ := parseKeysJSON(state.KeysJSON.ValueString(), "")
+		state.KeysJSON = types.StringValue(bulkKeys{}.withEntries(all, left))
+	} else {
+		state.Keys, diags = withEntries(types.MapValueMust(state.Keys.ElementType(ctx), nil), state.Keys, left)
+		resp.Diagnostics.Append(diags...)
+	}
 	resp.Diagnostics.Append(rec.setOn(ctx, &state)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	resp.Diagnostics.AddError("Could not delete every migrated key",

@@ -19,6 +19,17 @@ resource "unkey_key_migration" "legacy" {
   }
 }
 
+# Tens of thousands of keys: one JSON array in Unkey's own migrateKeys format
+# (camelCase fields, expires in Unix milliseconds, durations in milliseconds).
+# Terraform handles one string many times faster than a map of objects, and
+# the plan shows change_summary ("1 to migrate, 0 to update, 0 to remove").
+resource "unkey_key_migration" "bulk" {
+  migration_id = "mig_acme"
+  api_id       = "api_123"
+  hash_format  = "sha256_base64"
+  keys_json    = file("${path.module}/unkey-export.json")
+}
+
 # A single key, with every setting.
 resource "unkey_key_migration" "partner" {
   migration_id    = "mig_acme"

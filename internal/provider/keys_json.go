@@ -1,0 +1,355 @@
+package provider
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
+)
+
+// keysJSONKey is one key of keys_json, in Unkey's own migrateKeys format.
+// Pointers tell an absent field from a zero one.
+type keysJSONKey struct {
+	Hash        string              `json:"hash"`
+	Name        *string             `json:"name"`
+	ExternalID  *string             `json:"externalId"`
+	Meta        json.RawMessage     `json:"meta"`
+	Roles       []string            `json:"roles"`
+	Permissions []string            `json:"permissions"`
+	Expires     *int64              `json:"expires"`
+	Enabled     *bool               `json:"enabled"`
+	Credits     *keysJSONCredits    `json:"credits"`
+	Ratelimits  []keysJSONRatelimit `json:"ratelimits"`
+}
+
+type keysJSONCredits struct {
+	Remaining *int64          `json:"remaining"`
+	Refill    *keysJSONRefill `json:"refill"`
+}
+
+type keysJSONRefill struct {
+	Interval  string `json:"interval"`
+	Amount    *int64 `json:"amount"`
+	RefillDay *int64 `json:"refillDay"`
+}
+
+type keysJSONRatelimit struct {
+	Name      string `json:"name"`
+	Limit     *int64 `json:"limit"`
+	Duration  *int64 `json:"duration"`
+	AutoApply *bool  `json:"autoApply"`
+}
+
+const keysJSONFields = "hash, name, externalId, meta, roles, permissions, expires, enabled, credits, ratelimits"
+
+// bulkKeys is keys_json read: every key by hash, the hashes in input order,
+// and each key's own JSON text (to write a partly applied state back).
+type bulkKeys struct {
+	hashes []string
+	keys   map[string]unkeyclient.Key
+	raw    map[string]json.RawMessage
+}
+
+// keysJSONProblems collects what is wrong with keys_json, each naming the
+// key (by index and hash) and the field.
+type keysJSONProblems struct {
+	list  []string
+	count int
+}
+
+const maxReportedProblems = 20
+
+func (p *keysJSONProblems) add(format string, args ...any) {
+	p.count++
+	if len(p.list) < maxReportedProblems {
+		p.list = append(p.list, fmt.Sprintf(format, args...))
+	}
+}
+
+// Error is every problem found, one per line, at most maxReportedProblems.
+func (p *keysJSONProblems) Error() string {
+	out := strings.Join(p.list, "\n")
+	if p.count > len(p.list) {
+		out += fmt.Sprintf("\n... and %d more problems.", p.count-len(p.list))
+	}
+	return out
+}
+
+// parseKeysJSON reads and checks keys_json. hashFormat may be "".
+func parseKeysJSON(doc, hashFormat string) (bulkKeys, *keysJSONProblems) {
+	var problems keysJSONProblems
+	var items []json.RawMessage
+	if err := json.Unmarshal([]byte(doc), &items); err != nil || items == nil {
+		problems.add("keys_json must be a JSON array of key objects in Unkey's migrateKeys format, e.g. %s; write it with file(\"keys.json\") or jsonencode([...]). %s",
+			`[{"hash": "...", "name": "..."}]`, jsonProblem(err))
+		return bulkKeys{}, &problems
+	}
+	if len(items) == 0 {
+		problems.add("keys_json is an empty array: give at least one key, or remove the resource.")
+		return bulkKeys{}, &problems
+	}
+	out := bulkKeys{
+		hashes: make([]string, 0, len(items)),
+		keys:   make(map[string]unkeyclient.Key, len(items)),
+		raw:    make(map[string]json.RawMessage, len(items)),
+	}
+	firstIndex := make(map[string]int, len(items))
+	for i, item := range items {
+		key, ok := parseKeysJSONKey(i, item, hashFormat, &problems)
+		if !ok {
+			continue
+		}
+		if j, dup := firstIndex[key.Hash]; dup {
+			problems.add("keys_json[%d]: hash %q is also keys_json[%d]; every hash must appear once (Unkey fails a request with the same hash twice).", i, key.Hash, j)
+			continue
+		}
+		firstIndex[key.Hash] = i
+		out.hashes = append(out.hashes, key.Hash)
+		out.keys[key.Hash] = key
+		out.raw[key.Hash] = item
+	}
+	if problems.count > 0 {
+		return out, &problems
+	}
+	return out, nil
+}
+
+func parseKeysJSONKey(i int, item json.RawMessage, hashFormat string, problems *keysJSONProblems) (unkeyclient.Key, bool) {
+	var k keysJSONKey
+	dec := json.NewDecoder(bytes.NewReader(item))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&k); err != nil {
+		problems.add("%s: %s", keyLabel(i, hashOfBrokenItem(item)), jsonProblem(err))
+		return unkeyclient.Key{}, false
+	}
+	at := keyLabel(i, k.Hash)
+	before := problems.count
+	switch {
+	case k.Hash == "":
+		problems.add("%s: hash is missing: every key needs the hash of the key as your system stored it.", at)
+	case utf8.RuneCountInString(k.Hash) < 3:
+		problems.add("%s: hash must be at least 3 characters.", at)
+	default:
+		if why := checkHash(k.Hash, hashFormat); why != "" {
+			problems.add("%s: the hash %s.", at, why)
+		}
+	}
+	checkLength(problems, at, "name", k.Name, 1, 255)
+	checkLength(problems, at, "externalId", k.ExternalID, 1, 255)
+	meta := checkMeta(problems, at, k.Meta)
+	checkNames(problems, at, "roles", k.Roles, 100, false)
+	checkNames(problems, at, "permissions", k.Permissions, 1000, true)
+	if k.Expires != nil && (*k.Expires < 0 || *k.Expires >= maxExpires.UnixMilli()) {
+		problems.add("%s: expires must be Unix milliseconds between 0 and %d (2100-01-01); got %d.", at, maxExpires.UnixMilli(), *k.Expires)
+	}
+	credits := checkCredits(problems, at, k.Credits)
+	ratelimits := checkRatelimits(problems, at, k.Ratelimits)
+	if problems.count > before {
+		return unkeyclient.Key{}, false
+	}
+	return unkeyclient.Key{
+		Hash:        k.Hash,
+		Name:        k.Name,
+		ExternalID:  k.ExternalID,
+		Meta:        meta,
+		Roles:       sortedCopy(k.Roles),
+		Permissions: sortedCopy(k.Permissions),
+		ExpiresMs:   k.Expires,
+		Enabled:     k.Enabled == nil || *k.Enabled,
+		Credits:     credits,
+		Ratelimits:  ratelimits,
+	}, true
+}
+
+func keyLabel(i int, hash string) string {
+	if hash == "" {
+		return fmt.Sprintf("keys_json[%d]", i)
+	}
+	return fmt.Sprintf("keys_json[%d] (hash %q)", i, hash)
+}
+
+// hashOfBrokenItem finds the hash of an item that did not decode, to name it.
+func hashOfBrokenItem(item json.RawMessage) string {
+	var h struct {
+		Hash string `json:"hash"`
+	}
+	_ = json.Unmarshal(item, &h)
+	return h.Hash
+}
+
+// jsonProblem rewords encoding/json's errors in keys_json's terms.
+func jsonProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return fmt.Sprintf("%s must be %s, not a JSON %s.", typeErr.Field, jsonTypeName(typeErr.Type.String()), typeErr.Value)
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf("must be a JSON object, not a JSON %s.", typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("it is not valid JSON (at byte %d: %s).", syntaxErr.Offset, syntaxErr)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fmt.Sprintf("%s is not a field of Unkey's migrateKeys format; the fields are %s.",
+			strings.TrimPrefix(err.Error(), "json: unknown field "), keysJSONFields)
+	default:
+		return err.Error() + "."
+	}
+}
+
+func jsonTypeName(goType string) string {
+	switch strings.TrimPrefix(goType, "*") {
+	case "string":
+		return "a string"
+	case "int64":
+		return "a whole number"
+	case "bool":
+		return "true or false"
+	case "[]string":
+		return "an array of strings"
+	case "[]provider.keysJSONRatelimit":
+		return "an array of rate limit objects"
+	default:
+		return "an object"
+	}
+}
+
+func checkLength(problems *keysJSONProblems, at, field string, v *string, minLen, maxLen int) {
+	if v == nil {
+		return
+	}
+	if n := utf8.RuneCountInString(*v); n < minLen || n > maxLen {
+		problems.add("%s: %s must be %d to %d characters; it has %d.", at, field, minLen, maxLen, n)
+	}
+}
+
+func checkMeta(problems *keysJSONProblems, at string, raw json.RawMessage) map[string]any {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var meta map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // keep large integers exact
+	if err := dec.Decode(&meta); err != nil {
+		problems.add("%s: meta must be a JSON object, such as {\"plan\": \"pro\"}.", at)
+		return nil
+	}
+	if len(meta) > 100 {
+		problems.add("%s: meta has %d top-level properties; Unkey accepts at most 100. Nest related values in objects.", at, len(meta))
+	}
+	return meta
+}
+
+func checkNames(problems *keysJSONProblems, at, field string, names []string, maxItems int, isPermission bool) {
+	if len(names) > maxItems {
+		problems.add("%s: %s has %d entries; Unkey accepts at most %d.", at, field, len(names), maxItems)
+	}
+	seen := make(map[string]bool, len(names))
+	for j, n := range names {
+		switch {
+		case utf8.RuneCountInString(n) < 1 || utf8.RuneCountInString(n) > 128:
+			problems.add("%s: %s[%d] must be 1 to 128 characters.", at, field, j)
+		case isPermission && !permissionPattern.MatchString(n):
+			problems.add("%s: %s[%d] %q may contain only letters, digits and the characters _ : - . *", at, field, j, n)
+		case seen[n]:
+			problems.add("%s: %s lists %q twice.", at, field, n)
+		}
+		seen[n] = true
+	}
+}
+
+func checkCredits(problems *keysJSONProblems, at string, c *keysJSONCredits) *unkeyclient.Credits {
+	if c == nil {
+		return nil
+	}
+	if c.Remaining == nil || *c.Remaining < 0 {
+		problems.add("%s: credits.remaining must be a whole number of 0 or more; leave credits out for unlimited use.", at)
+		return nil
+	}
+	out := &unkeyclient.Credits{Remaining: *c.Remaining}
+	r := c.Refill
+	if r == nil {
+		return out
+	}
+	switch {
+	case r.Interval != "daily" && r.Interval != "monthly":
+		problems.add("%s: credits.refill.interval must be \"daily\" or \"monthly\"; got %q.", at, r.Interval)
+	case r.Interval == "monthly" && r.RefillDay == nil:
+		problems.add("%s: credits.refill.refillDay is required for a monthly refill: the day of the month, 1 to 31.", at)
+	case r.Interval == "daily" && r.RefillDay != nil:
+		problems.add("%s: credits.refill.refillDay is only for monthly refills; remove it from this daily refill.", at)
+	case r.RefillDay != nil && (*r.RefillDay < 1 || *r.RefillDay > 31):
+		problems.add("%s: credits.refill.refillDay must be 1 to 31; got %d.", at, *r.RefillDay)
+	}
+	if r.Amount == nil || *r.Amount < 1 {
+		problems.add("%s: credits.refill.amount must be a whole number of 1 or more.", at)
+		return out
+	}
+	out.Refill = &unkeyclient.Refill{Interval: r.Interval, Amount: *r.Amount, RefillDay: r.RefillDay}
+	return out
+}
+
+func checkRatelimits(problems *keysJSONProblems, at string, rls []keysJSONRatelimit) []unkeyclient.Ratelimit {
+	if len(rls) > 50 {
+		problems.add("%s: ratelimits has %d entries; Unkey accepts at most 50.", at, len(rls))
+	}
+	var out []unkeyclient.Ratelimit
+	seen := map[string]bool{}
+	for j, rl := range rls {
+		rat := fmt.Sprintf("%s: ratelimits[%d]", at, j)
+		if n := utf8.RuneCountInString(rl.Name); n < 3 || n > 128 {
+			problems.add("%s.name must be 3 to 128 characters.", rat)
+		} else if seen[rl.Name] {
+			problems.add("%s.name %q is used twice; rate limit names must be unique per key.", rat, rl.Name)
+		}
+		seen[rl.Name] = true
+		if rl.Limit == nil || *rl.Limit < 1 {
+			problems.add("%s.limit must be a whole number of 1 or more.", rat)
+		}
+		if rl.Duration == nil || *rl.Duration < 1000 {
+			problems.add("%s.duration must be the window in milliseconds, at least 1000 (one second).", rat)
+		}
+		if rl.Limit != nil && rl.Duration != nil {
+			out = append(out, unkeyclient.Ratelimit{Name: rl.Name, Limit: *rl.Limit, DurationMs: *rl.Duration, AutoApply: rl.AutoApply != nil && *rl.AutoApply})
+		}
+	}
+	return out
+}
+
+// withEntries writes keys_json back with the given hashes' entries taken
+// from other (or left out when other lacks them), for a state that holds
+// what was actually applied.
+func (b bulkKeys) withEntries(other bulkKeys, hashes []string) string {
+	replace := make(map[string]bool, len(hashes))
+	for _, h := range hashes {
+		replace[h] = true
+	}
+	var buf bytes.Buffer
+	buf.WriteString("[")
+	write := func(raw json.RawMessage) {
+		if buf.Len() > 1 {
+			buf.WriteString(",")
+		}
+		buf.WriteString("\n  ")
+		buf.Write(raw)
+	}
+	for _, h := range b.hashes {
+		if !replace[h] {
+			write(b.raw[h])
+		} else if raw, ok := other.raw[h]; ok {
+			write(raw)
+		}
+	}
+	for _, h := range other.hashes {
+		if _, inB := b.keys[h]; replace[h] && !inB {
+			write(other.raw[h])
+		}
+	}
+	buf.WriteString("\n]\n")
+	return buf.String()
+}

@@ -1,0 +1,76 @@
+package provider
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// Whatever keys_json holds, the parser never panics, and what it accepts
+// survives being written back into state unchanged.
+func FuzzParseKeysJSON(f *testing.F) {
+	for _, seed := range []string{
+		`[{"hash": "J9wn0fWY6TNt4c6Pp0nB0cAnUQhDTFXM3CvpWwAKbSk=", "name": "a", "meta": {"n": 12345678901234567890}}]`,
+		`[{"hash": "abc", "credits": {"remaining": 1, "refill": {"interval": "monthly", "amount": 2, "refillDay": 31}}}]`,
+		`[{"hash": "abc", "ratelimits": [{"name": "req", "limit": 1, "duration": 1000, "autoApply": true}]}, {"hash": "abd", "roles": ["x"]}]`,
+		`[{"hash": "abc"}, {"hash": "abc"}]`,
+		`{"hash": "abc"}`, `[]`, `[null]`, `[{"hash": "abc", "expires": -1}]`, `[{"hash": "abc", "enabled": false, "permissions": ["a.b:*"]}]`,
+	} {
+		f.Add(seed, "")
+	}
+	f.Add(`[{"hash": "J9wn0fWY6TNt4c6Pp0nB0cAnUQhDTFXM3CvpWwAKbSk="}]`, hashFormatSHA256Base64)
+	f.Fuzz(func(t *testing.T, doc, format string) {
+		bulk, problems := parseKeysJSON(doc, format)
+		if problems != nil {
+			if problems.count < len(problems.list) || problems.Error() == "" {
+				t.Fatalf("problems miscounted: %+v", problems)
+			}
+			return
+		}
+		if len(bulk.hashes) == 0 || len(bulk.hashes) != len(bulk.keys) {
+			t.Fatalf("accepted %d hashes for %d keys", len(bulk.hashes), len(bulk.keys))
+		}
+		for _, h := range bulk.hashes {
+			if checkHash(h, format) != "" || bulk.keys[h].Hash != h {
+				t.Fatalf("accepted hash %q", h)
+			}
+		}
+		again, problems := parseKeysJSON(bulk.withEntries(bulkKeys{}, nil), format)
+		if problems != nil || !reflect.DeepEqual(again.keys, bulk.keys) || !reflect.DeepEqual(again.hashes, bulk.hashes) {
+			t.Fatalf("written back, %q reads differently (%v)", doc, problems)
+		}
+	})
+}
+
+func TestKeysJSONWithEntriesKeepsWhatWasApplied(t *testing.T) {
+	parse := func(doc string) bulkKeys {
+		t.Helper()
+		b, problems := parseKeysJSON(doc, "")
+		if problems != nil {
+			t.Fatal(problems)
+		}
+		return b
+	}
+	planned := parse(`[{"hash": "aaa", "name": "new"}, {"hash": "bbb"}, {"hash": "ccc", "name": "added"}]`)
+	prior := parse(`[{"hash": "aaa", "name": "old"}, {"hash": "bbb"}, {"hash": "ddd", "name": "removal failed"}]`)
+	// The update of aaa and the removal of ddd did not happen; ccc was
+	// never migrated, so it stays out too.
+	got := parse(planned.withEntries(prior, []string{"aaa", "ccc", "ddd"}))
+	if !reflect.DeepEqual(got.hashes, []string{"aaa", "bbb", "ddd"}) {
+		t.Fatalf("hashes %v", got.hashes)
+	}
+	if *got.keys["aaa"].Name != "old" || *got.keys["ddd"].Name != "removal failed" {
+		t.Fatalf("entries not taken from the prior state: %+v", got.keys)
+	}
+	if !strings.HasPrefix(planned.withEntries(prior, nil), "[\n  {") {
+		t.Fatal("not one key per line")
+	}
+}
+
+func TestParseKeysJSONReportsAtMostTwentyProblems(t *testing.T) {
+	doc := "[" + strings.TrimSuffix(strings.Repeat(`{"hash": "x"},`, 30), ",") + "]"
+	_, problems := parseKeysJSON(doc, "")
+	if problems == nil || len(problems.list) != maxReportedProblems || !strings.Contains(problems.Error(), "and 10 more problems") {
+		t.Fatalf("got %v", problems)
+	}
+}
