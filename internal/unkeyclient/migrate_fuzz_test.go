@@ -37,16 +37,17 @@ func FuzzPlanBatches(f *testing.F) {
 		}
 		next := 0
 		for _, b := range batches {
-			if len(b) == 0 || len(b) > limit {
-				t.Fatalf("batch of %d keys with batch size %d", len(b), limit)
+			if len(b.hashes) == 0 || len(b.hashes) > limit || len(b.keys) != len(b.hashes) {
+				t.Fatalf("batch of %d keys (%d hashes) with batch size %d", len(b.keys), len(b.hashes), limit)
 			}
-			body, _ := json.Marshal(map[string]any{"migrationId": "mig_0123456789", "apiId": "api_0123456789", "keys": b})
-			if len(body) > MaxBatchBytes+200 {
-				t.Fatalf("batch body of %d bytes", len(body))
+			body, err := b.body("mig_0123456789", "api_0123456789")
+			if err != nil || !json.Valid(body) || len(body) > MaxBatchBytes+200 {
+				t.Fatalf("batch body of %d bytes (%v)", len(body), err)
 			}
-			for _, k := range b {
-				if k.Hash != keys[next].Hash {
-					t.Fatalf("key %d is %s, want %s", next, k.Hash, keys[next].Hash)
+			for i, h := range b.hashes {
+				var k struct{ Hash string }
+				if err := json.Unmarshal(b.keys[i], &k); err != nil || h != keys[next].Hash || k.Hash != h {
+					t.Fatalf("key %d is %s (encoded %s), want %s", next, h, k.Hash, keys[next].Hash)
 				}
 				next++
 			}

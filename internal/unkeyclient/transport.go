@@ -34,6 +34,13 @@ func (e *exchange) bodyStart() []byte {
 
 type exchangeKey struct{}
 type nullFieldsKey struct{}
+type bodyKey struct{}
+
+// withBody makes the transport send body instead of the SDK's encoding of
+// the request: for migrateKeys, whose keys the client has already encoded.
+func withBody(ctx context.Context, body []byte) context.Context {
+	return context.WithValue(ctx, bodyKey{}, body)
+}
 
 func withExchange(ctx context.Context) (context.Context, *exchange) {
 	ex := &exchange{}
@@ -62,6 +69,9 @@ func (t *observingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	req = req.Clone(ctx)
 	if t.userAgent != "" {
 		req.Header.Set("User-Agent", t.userAgent)
+	}
+	if body, ok := ctx.Value(bodyKey{}).([]byte); ok {
+		replaceBody(req, body)
 	}
 	if fields, ok := ctx.Value(nullFieldsKey{}).([]string); ok {
 		if err := setNullFields(req, fields); err != nil {
@@ -118,10 +128,14 @@ func setNullFields(req *http.Request, fields []string) error {
 	if err != nil {
 		return err
 	}
-	req.Body = io.NopCloser(bytes.NewReader(out))
-	req.ContentLength = int64(len(out))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out)), nil }
+	replaceBody(req, out)
 	return nil
+}
+
+func replaceBody(req *http.Request, body []byte) {
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 }
 
 // prefixReader keeps the first bytes read through it.
