@@ -138,7 +138,7 @@ func TestAccHostile_lostAnswers(t *testing.T) {
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testProviders,
 				Steps: []resource.TestStep{{
-					Config: u.migrationConfig("  batch_size = 10", keys),
+					Config: sequential(u.migrationConfig("  batch_size = 10", keys)),
 					ConfigStateChecks: []statecheck.StateCheck{
 						stateCheck(func(r *tfjson.StateResource) error {
 							if got := setOf(r, "unconfirmed_hashes"); !slices.Equal(got, lostBatch) {

@@ -31,6 +31,7 @@ type keyMigrationModel struct {
 	KeysJSON          types.String `tfsdk:"keys_json"`
 	ChangeSummary     types.String `tfsdk:"change_summary"`
 	KeyIDs            types.Map    `tfsdk:"key_ids"`
+	KeyIDsJSON        types.String `tfsdk:"key_ids_json"`
 	FailedHashes      types.Set    `tfsdk:"failed_hashes"`
 	UnconfirmedHashes types.Set    `tfsdk:"unconfirmed_hashes"`
 }
@@ -78,6 +79,11 @@ func recordFrom(ctx context.Context, m keyMigrationModel) (migrationRecord, diag
 	if !m.KeyIDs.IsNull() && !m.KeyIDs.IsUnknown() {
 		diags.Append(m.KeyIDs.ElementsAs(ctx, &rec.keyIDs, false)...)
 	}
+	if !m.KeyIDsJSON.IsNull() && !m.KeyIDsJSON.IsUnknown() {
+		if err := json.Unmarshal([]byte(m.KeyIDsJSON.ValueString()), &rec.keyIDs); err != nil {
+			diags.AddAttributeError(path.Root("key_ids_json"), "Unreadable key_ids_json in state", "This is a bug in the provider: "+err.Error())
+		}
+	}
 	rec.failed = stringSet(ctx, m.FailedHashes, &diags)
 	rec.unconfirmed = stringSet(ctx, m.UnconfirmedHashes, &diags)
 	return rec, diags
@@ -108,11 +114,22 @@ func (r migrationRecord) forget(hash string) {
 	delete(r.unconfirmed, hash)
 }
 
-// setOn writes the record into the model's computed attributes.
+// setOn writes the record into the model's computed attributes: the key
+// IDs into key_ids for keys, into key_ids_json for keys_json.
 func (r migrationRecord) setOn(ctx context.Context, m *keyMigrationModel) diag.Diagnostics {
 	var diags, d diag.Diagnostics
-	m.KeyIDs, d = types.MapValueFrom(ctx, types.StringType, r.keyIDs)
-	diags.Append(d...)
+	if m.usesKeysJSON() {
+		m.KeyIDs = types.MapNull(types.StringType)
+		raw, err := json.Marshal(r.keyIDs) // sorted by hash
+		if err != nil {
+			diags.AddError("Could not encode key_ids_json", err.Error())
+		}
+		m.KeyIDsJSON = types.StringValue(string(raw))
+	} else {
+		m.KeyIDsJSON = types.StringNull()
+		m.KeyIDs, d = types.MapValueFrom(ctx, types.StringType, r.keyIDs)
+		diags.Append(d...)
+	}
 	m.FailedHashes, d = types.SetValueFrom(ctx, types.StringType, sortedKeys(r.failed))
 	diags.Append(d...)
 	m.UnconfirmedHashes, d = types.SetValueFrom(ctx, types.StringType, sortedKeys(r.unconfirmed))
@@ -281,6 +298,10 @@ func hashesOf(m keyMigrationModel) []string {
 	if !m.usesKeysJSON() {
 		return sortedKeys(m.Keys.Elements())
 	}
+	// Usually already read (and remembered) by validation or planning.
+	if bulk, problems := parseKeysJSON(m.KeysJSON.ValueString(), m.HashFormat.ValueString()); problems == nil {
+		return bulk.hashes
+	}
 	var items []struct {
 		Hash string `json:"hash"`
 	}
@@ -290,6 +311,16 @@ func hashesOf(m keyMigrationModel) []string {
 		out[i] = it.Hash
 	}
 	return out
+}
+
+// unknownKeyIDs marks the key IDs unknown until apply, in the attribute
+// that will hold them; the other stays null.
+func (m *keyMigrationModel) unknownKeyIDs() {
+	if m.usesKeysJSON() {
+		m.KeyIDs, m.KeyIDsJSON = types.MapNull(types.StringType), types.StringUnknown()
+	} else {
+		m.KeyIDs, m.KeyIDsJSON = types.MapUnknown(types.StringType), types.StringNull()
+	}
 }
 
 // usesKeysJSON reports which input the model uses.

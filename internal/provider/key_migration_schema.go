@@ -105,9 +105,17 @@ func (r *keyMigrationResource) Schema(_ context.Context, _ resource.SchemaReques
 				Computed: true,
 			},
 			"key_ids": schema.MapAttribute{
-				Description: "The key ID Unkey gave each migrated hash. Unkey cannot look a key up by hash, so this is the only record of them.",
+				Description: "With `keys`: the key ID Unkey gave each migrated hash. Unkey cannot look a key up by hash, so this is the only record of them. " +
+					"With `keys_json` the same record is in `key_ids_json`.",
 				Computed:    true,
 				ElementType: types.StringType,
+			},
+			"key_ids_json": schema.StringAttribute{
+				Description: "With `keys_json`: the key ID Unkey gave each migrated hash, as one JSON object (hash => key ID); read it with `jsondecode`. " +
+					"`key_ids` stays null then, because a map of 100,000 strings costs Terraform and the provider framework tens of seconds on every plan. " +
+					"Sensitive for the same reason as `keys_json`: not secret, but too large to render in a plan.",
+				Computed:  true,
+				Sensitive: true,
 			},
 			"failed_hashes": schema.SetAttribute{
 				Description: "Hashes Unkey did not migrate because a key with that hash already exists in Unkey (from another migration or created there).",

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
@@ -17,7 +19,7 @@ type keysJSONKey struct {
 	Hash        string              `json:"hash"`
 	Name        *string             `json:"name"`
 	ExternalID  *string             `json:"externalId"`
-	Meta        json.RawMessage     `json:"meta"`
+	Meta        map[string]any      `json:"meta"`
 	Roles       []string            `json:"roles"`
 	Permissions []string            `json:"permissions"`
 	Expires     *int64              `json:"expires"`
@@ -79,27 +81,71 @@ func (p *keysJSONProblems) Error() string {
 	return out
 }
 
+// parsedKeysJSON remembers the documents read last. One provider process
+// reads the same keys_json several times (validation, plan, apply, and the
+// prior state's), and at 100,000 keys each read costs about a second.
+// Callers never modify what parseKeysJSON returns.
+var parsedKeysJSON struct {
+	sync.Mutex
+	entries []parsedDoc
+}
+
+type parsedDoc struct {
+	doc, hashFormat string
+	bulk            bulkKeys
+	problems        *keysJSONProblems
+}
+
+const parsedDocsKept = 2 // the planned document and the prior state's
+
 // parseKeysJSON reads and checks keys_json. hashFormat may be "".
 func parseKeysJSON(doc, hashFormat string) (bulkKeys, *keysJSONProblems) {
+	parsedKeysJSON.Lock()
+	defer parsedKeysJSON.Unlock()
+	for _, e := range parsedKeysJSON.entries {
+		if e.doc == doc && e.hashFormat == hashFormat {
+			return e.bulk, e.problems
+		}
+	}
+	bulk, problems := readKeysJSON(doc, hashFormat)
+	if len(parsedKeysJSON.entries) == parsedDocsKept {
+		parsedKeysJSON.entries = parsedKeysJSON.entries[1:]
+	}
+	parsedKeysJSON.entries = append(parsedKeysJSON.entries, parsedDoc{doc, hashFormat, bulk, problems})
+	return bulk, problems
+}
+
+// readKeysJSON reads the array in one pass: at 100,000 keys every extra
+// pass over the document costs about half a second.
+func readKeysJSON(doc, hashFormat string) (bulkKeys, *keysJSONProblems) {
 	var problems keysJSONProblems
-	var items []json.RawMessage
-	if err := json.Unmarshal([]byte(doc), &items); err != nil || items == nil {
+	notArray := func(err error) (bulkKeys, *keysJSONProblems) {
 		problems.add("keys_json must be a JSON array of key objects in Unkey's migrateKeys format, e.g. %s; write it with file(\"keys.json\") or jsonencode([...]). %s",
 			`[{"hash": "...", "name": "..."}]`, jsonProblem(err))
 		return bulkKeys{}, &problems
 	}
-	if len(items) == 0 {
-		problems.add("keys_json is an empty array: give at least one key, or remove the resource.")
-		return bulkKeys{}, &problems
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.DisallowUnknownFields()
+	dec.UseNumber() // keep large integers in meta exact
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return notArray(err)
 	}
-	out := bulkKeys{
-		hashes: make([]string, 0, len(items)),
-		keys:   make(map[string]unkeyclient.Key, len(items)),
-		raw:    make(map[string]json.RawMessage, len(items)),
-	}
-	firstIndex := make(map[string]int, len(items))
-	for i, item := range items {
-		key, ok := parseKeysJSONKey(i, item, hashFormat, &problems)
+	out := bulkKeys{keys: map[string]unkeyclient.Key{}, raw: map[string]json.RawMessage{}}
+	firstIndex := map[string]int{}
+	for i := 0; dec.More(); i++ {
+		start := dec.InputOffset()
+		var k keysJSONKey
+		err := dec.Decode(&k)
+		var syntaxErr *json.SyntaxError
+		if errors.As(err, &syntaxErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return notArray(err) // the rest cannot be read
+		}
+		raw := json.RawMessage(strings.TrimLeft(doc[start:dec.InputOffset()], " \t\r\n,"))
+		if err != nil {
+			problems.add("%s: %s", keyLabel(i, hashOfBrokenItem(raw)), jsonProblem(err))
+			continue
+		}
+		key, ok := checkKeysJSONKey(i, k, hashFormat, &problems)
 		if !ok {
 			continue
 		}
@@ -110,7 +156,16 @@ func parseKeysJSON(doc, hashFormat string) (bulkKeys, *keysJSONProblems) {
 		firstIndex[key.Hash] = i
 		out.hashes = append(out.hashes, key.Hash)
 		out.keys[key.Hash] = key
-		out.raw[key.Hash] = item
+		out.raw[key.Hash] = raw
+	}
+	if _, err := dec.Token(); err != nil {
+		return notArray(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return notArray(errors.New("there is more after the array"))
+	}
+	if problems.count == 0 && len(out.hashes) == 0 {
+		problems.add("keys_json is an empty array: give at least one key, or remove the resource.")
 	}
 	if problems.count > 0 {
 		return out, &problems
@@ -118,14 +173,7 @@ func parseKeysJSON(doc, hashFormat string) (bulkKeys, *keysJSONProblems) {
 	return out, nil
 }
 
-func parseKeysJSONKey(i int, item json.RawMessage, hashFormat string, problems *keysJSONProblems) (unkeyclient.Key, bool) {
-	var k keysJSONKey
-	dec := json.NewDecoder(bytes.NewReader(item))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&k); err != nil {
-		problems.add("%s: %s", keyLabel(i, hashOfBrokenItem(item)), jsonProblem(err))
-		return unkeyclient.Key{}, false
-	}
+func checkKeysJSONKey(i int, k keysJSONKey, hashFormat string, problems *keysJSONProblems) (unkeyclient.Key, bool) {
 	at := keyLabel(i, k.Hash)
 	before := problems.count
 	switch {
@@ -140,7 +188,9 @@ func parseKeysJSONKey(i int, item json.RawMessage, hashFormat string, problems *
 	}
 	checkLength(problems, at, "name", k.Name, 1, 255)
 	checkLength(problems, at, "externalId", k.ExternalID, 1, 255)
-	meta := checkMeta(problems, at, k.Meta)
+	if len(k.Meta) > 100 {
+		problems.add("%s: meta has %d top-level properties; Unkey accepts at most 100. Nest related values in objects.", at, len(k.Meta))
+	}
 	checkNames(problems, at, "roles", k.Roles, 100, false)
 	checkNames(problems, at, "permissions", k.Permissions, 1000, true)
 	if k.Expires != nil && (*k.Expires < 0 || *k.Expires >= maxExpires.UnixMilli()) {
@@ -155,7 +205,7 @@ func parseKeysJSONKey(i int, item json.RawMessage, hashFormat string, problems *
 		Hash:        k.Hash,
 		Name:        k.Name,
 		ExternalID:  k.ExternalID,
-		Meta:        meta,
+		Meta:        k.Meta,
 		Roles:       sortedCopy(k.Roles),
 		Permissions: sortedCopy(k.Permissions),
 		ExpiresMs:   k.Expires,
@@ -214,6 +264,8 @@ func jsonTypeName(goType string) string {
 		return "an array of strings"
 	case "[]provider.keysJSONRatelimit":
 		return "an array of rate limit objects"
+	case "map[string]interface {}":
+		return "a JSON object, such as {\"plan\": \"pro\"}"
 	default:
 		return "an object"
 	}
@@ -226,23 +278,6 @@ func checkLength(problems *keysJSONProblems, at, field string, v *string, minLen
 	if n := utf8.RuneCountInString(*v); n < minLen || n > maxLen {
 		problems.add("%s: %s must be %d to %d characters; it has %d.", at, field, minLen, maxLen, n)
 	}
-}
-
-func checkMeta(problems *keysJSONProblems, at string, raw json.RawMessage) map[string]any {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	var meta map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber() // keep large integers exact
-	if err := dec.Decode(&meta); err != nil {
-		problems.add("%s: meta must be a JSON object, such as {\"plan\": \"pro\"}.", at)
-		return nil
-	}
-	if len(meta) > 100 {
-		problems.add("%s: meta has %d top-level properties; Unkey accepts at most 100. Nest related values in objects.", at, len(meta))
-	}
-	return meta
 }
 
 func checkNames(problems *keysJSONProblems, at, field string, names []string, maxItems int, isPermission bool) {

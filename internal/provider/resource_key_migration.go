@@ -420,9 +420,11 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		return // known at apply; the computed attributes stay unknown
 	}
 	if req.State.Raw.IsNull() {
-		// A create: the key IDs are unknown until apply, but not how many keys.
+		// A create: the key IDs are unknown until apply, but not how many
+		// keys, nor which attribute will hold their IDs.
 		plan.ChangeSummary = types.StringValue(changeSummary(keyMigrationChanges{send: hashesOf(plan)}))
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("change_summary"), plan.ChangeSummary)...)
+		plan.unknownKeyIDs()
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -447,7 +449,7 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		plan.ChangeSummary = types.StringValue(changeSummary(changes))
 	}
 	if len(changes.send) > 0 {
-		plan.KeyIDs = types.MapUnknown(types.StringType)
+		plan.unknownKeyIDs()
 		plan.FailedHashes = types.SetUnknown(types.StringType)
 		plan.UnconfirmedHashes = types.SetUnknown(types.StringType)
 	} else {

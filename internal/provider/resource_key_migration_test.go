@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -33,8 +34,14 @@ func (f stateCheck) CheckState(_ context.Context, req statecheck.CheckStateReque
 	resp.Error = fmt.Errorf("%s not in state", migration)
 }
 
+// keyIDsOf reads the key IDs from state: key_ids, or key_ids_json for a
+// migration given keys_json.
 func keyIDsOf(r *tfjson.StateResource) map[string]string {
 	out := map[string]string{}
+	if doc, ok := r.AttributeValues["key_ids_json"].(string); ok {
+		_ = json.Unmarshal([]byte(doc), &out)
+		return out
+	}
 	m, _ := r.AttributeValues["key_ids"].(map[string]any)
 	for h, id := range m {
 		out[h], _ = id.(string)
