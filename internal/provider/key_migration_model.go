@@ -323,6 +323,18 @@ func (m *keyMigrationModel) unknownKeyIDs() {
 	}
 }
 
+// sameEntries reports, when both models use keys_json, which hashes have
+// byte-identical entries in both: at 100,000 keys, comparing settings one by
+// one costs more than a second of every plan.
+func sameEntries(a, b keyMigrationModel) func(hash string) bool {
+	if !a.usesKeysJSON() || !b.usesKeysJSON() {
+		return nil
+	}
+	x, _ := parseKeysJSON(a.KeysJSON.ValueString(), a.HashFormat.ValueString())
+	y, _ := parseKeysJSON(b.KeysJSON.ValueString(), b.HashFormat.ValueString())
+	return func(hash string) bool { return bytes.Equal(x.raw[hash], y.raw[hash]) }
+}
+
 // usesKeysJSON reports which input the model uses.
 func (m keyMigrationModel) usesKeysJSON() bool { return !m.KeysJSON.IsNull() }
 

@@ -366,7 +366,9 @@ type keyMigrationChanges struct {
 	remove  []string
 }
 
-func planChanges(state, plan map[string]unkeyclient.Key, rec migrationRecord) keyMigrationChanges {
+// planChanges compares by hash. unchanged, when not nil, reports hashes whose
+// entries are identical as written, which spares comparing their settings.
+func planChanges(state, plan map[string]unkeyclient.Key, rec migrationRecord, unchanged func(hash string) bool) keyMigrationChanges {
 	c := keyMigrationChanges{changes: map[string]settingsChange{}}
 	for _, h := range sortedKeys(plan) {
 		if !rec.accounted(h) {
@@ -377,7 +379,7 @@ func planChanges(state, plan map[string]unkeyclient.Key, rec migrationRecord) ke
 			continue // not ours to change
 		}
 		old, ok := state[h]
-		if !ok {
+		if !ok || (unchanged != nil && unchanged(h)) {
 			continue
 		}
 		if ch := diffSettings(old, plan[h]); !ch.empty() {
@@ -442,7 +444,7 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		changes = planChanges(old, planned, rec)
+		changes = planChanges(old, planned, rec, sameEntries(plan, state))
 	}
 	plan.ChangeSummary = state.ChangeSummary
 	if len(changes.send)+len(changes.update)+len(changes.remove) > 0 {
@@ -482,7 +484,7 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	changes := planChanges(old, planned, rec)
+	changes := planChanges(old, planned, rec, sameEntries(plan, state))
 	if plan.ChangeSummary.IsUnknown() {
 		plan.ChangeSummary = types.StringValue(changeSummary(changes))
 	}
