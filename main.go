@@ -32,6 +32,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err.Error())
 	}
+	writeRusage()
 }
 
 // startCPUProfile writes a CPU profile of this provider process to

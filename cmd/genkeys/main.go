@@ -1,165 +1,29 @@
 // Command genkeys generates synthetic legacy API keys for the demo and the
 // benchmarks: the raw keys (to verify with) and their Unkey hashes with a
-// realistic mix of settings, in the shape unkey_key_migration's keys take.
+// realistic mix of settings (see internal/keygen), in the shapes
+// unkey_key_migration takes.
 //
-//	go run ./cmd/genkeys -n 3000 -seed 1 -out-keys raw-keys.json -out-tf keys.json
+//	go run ./cmd/genkeys -n 3000 -seed 1 -out-keys raw-keys.json -out-tf keys.json -out-json keys-unkey.json
 //
 // -out-keys gets [{"key":"legacy_…","hash":"…"}, …]. -out-tf gets a JSON
 // object hash => settings for `keys = jsondecode(file("keys.json"))`; if its
 // name ends in .tf.json it is instead a Terraform JSON configuration defining
 // local.legacy_keys (see -tf-local). Every key has every attribute, null when
-// absent, so that the decoded values share one object type.
+// absent, so that the decoded values share one object type. -out-json gets
+// the same keys as an array in Unkey's own keys.migrateKeys format, for
+// `keys_json = file("keys-unkey.json")`.
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"strings"
-	"time"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/keygen"
 )
-
-// RawKey is a generated key and its hash.
-type RawKey struct {
-	Key  string `json:"key"`
-	Hash string `json:"hash"`
-}
-
-// Settings are one key's settings as unkey_key_migration's keys map takes
-// them. No omitempty: absent settings are written as null.
-type Settings struct {
-	Name        *string     `json:"name"`
-	ExternalID  *string     `json:"external_id"`
-	Meta        *string     `json:"meta"` // a JSON object, encoded as a string like jsonencode's
-	Roles       []string    `json:"roles"`
-	Permissions []string    `json:"permissions"`
-	Expires     *string     `json:"expires"`
-	Enabled     bool        `json:"enabled"`
-	Credits     *Credits    `json:"credits"`
-	Ratelimits  []Ratelimit `json:"ratelimits"`
-}
-
-// Credits mirror the resource's credits attribute.
-type Credits struct {
-	Remaining int64   `json:"remaining"`
-	Refill    *Refill `json:"refill"`
-}
-
-// Refill mirrors the resource's refill attribute.
-type Refill struct {
-	Interval  string `json:"interval"`
-	Amount    int64  `json:"amount"`
-	RefillDay *int64 `json:"refill_day"`
-}
-
-// Ratelimit mirrors one of the resource's ratelimits.
-type Ratelimit struct {
-	Name      string `json:"name"`
-	Limit     int64  `json:"limit"`
-	Duration  string `json:"duration"`
-	AutoApply bool   `json:"auto_apply"`
-}
-
-// KeyPrefix starts every generated raw key.
-const KeyPrefix = "legacy_"
-
-// keyAlphabet is URL-safe, so raw keys need no escaping anywhere.
-const keyAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
-
-var (
-	companies = []string{"Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell", "Cyberdyne", "Soylent", "Wonka", "Vandelay"}
-	purposes  = []string{"production", "staging", "ci", "mobile app", "backend", "analytics", "webhooks", "partner"}
-	regions   = []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
-)
-
-// HashKey is Unkey's hash of a raw key: the standard, padded base64 of the
-// SHA-256 of the whole key.
-func HashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return base64.StdEncoding.EncodeToString(sum[:])
-}
-
-// Generate returns n keys and their settings by hash, the same for the same
-// seed. The first key is always enabled and unexpiring, so it can be
-// verified after migrating.
-func Generate(n int, seed uint64) ([]RawKey, map[string]Settings) {
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	raws := make([]RawKey, 0, n)
-	settings := make(map[string]Settings, n)
-	owners := max(n/3, 1) // about three keys per customer
-	for i := 0; len(raws) < n; i++ {
-		b := make([]byte, 32)
-		for j := range b {
-			b[j] = keyAlphabet[rng.IntN(len(keyAlphabet))]
-		}
-		key := KeyPrefix + string(b)
-		hash := HashKey(key)
-		if _, dup := settings[hash]; dup {
-			continue // astronomically unlikely, but hashes must be unique
-		}
-		raws = append(raws, RawKey{Key: key, Hash: hash})
-		settings[hash] = settingsFor(rng, len(raws)-1, owners)
-	}
-	return raws, settings
-}
-
-func settingsFor(rng *rand.Rand, i, owners int) Settings {
-	owner := i % owners
-	company := companies[owner%len(companies)]
-	plan := []string{"free", "free", "pro", "enterprise"}[rng.IntN(4)]
-	meta, _ := json.Marshal(map[string]any{
-		"plan":       plan,
-		"legacy_id":  fmt.Sprintf("lk_%06d", i),
-		"region":     regions[rng.IntN(len(regions))],
-		"created_by": "genkeys",
-	})
-	s := Settings{
-		Name:    ptr(fmt.Sprintf("%s %s key #%d", company, purposes[rng.IntN(len(purposes))], i)),
-		Meta:    ptr(string(meta)),
-		Enabled: true,
-	}
-	if i == 0 || rng.IntN(10) != 0 { // about one in ten has no owner
-		s.ExternalID = ptr(fmt.Sprintf("cus_%s_%05d", strings.ToLower(company), owner))
-	}
-	switch plan {
-	case "free":
-		s.Credits = &Credits{Remaining: 1000, Refill: &Refill{Interval: "monthly", Amount: 1000, RefillDay: ptr(int64(1 + rng.IntN(28)))}}
-		s.Ratelimits = []Ratelimit{{Name: "requests", Limit: 60, Duration: "1m", AutoApply: true}}
-	case "pro":
-		s.Roles = []string{"developer"}
-		s.Permissions = []string{"documents.read"}
-		if rng.IntN(2) == 0 {
-			s.Credits = &Credits{Remaining: 50000, Refill: &Refill{Interval: "daily", Amount: 50000}}
-		}
-		s.Ratelimits = []Ratelimit{{Name: "requests", Limit: 1000, Duration: "1m", AutoApply: true}}
-	case "enterprise":
-		s.Roles = []string{"admin", "developer"}
-		s.Permissions = []string{"documents.read", "documents.write", "billing.*"}
-		if rng.IntN(2) == 0 {
-			s.Ratelimits = []Ratelimit{
-				{Name: "requests", Limit: 10000, Duration: "1m", AutoApply: true},
-				{Name: "exports", Limit: 10, Duration: "1h"},
-			}
-		}
-	}
-	if i != 0 {
-		if rng.IntN(10) == 0 { // some keys were issued with an expiry
-			exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(3*365))
-			s.Expires = ptr(exp.Format(time.RFC3339))
-		}
-		if rng.IntN(30) == 0 { // and a few were switched off
-			s.Enabled = false
-		}
-	}
-	return s
-}
-
-func ptr[T any](v T) *T { return &v }
 
 func main() {
 	n := flag.Int("n", 1000, "how many keys")
@@ -167,29 +31,46 @@ func main() {
 	outKeys := flag.String("out-keys", "", `write the raw keys and hashes here: [{"key":…,"hash":…}]`)
 	outTF := flag.String("out-tf", "", "write hash => settings here (JSON for jsondecode; a .tf.json name writes a Terraform configuration with a local)")
 	tfLocal := flag.String("tf-local", "legacy_keys", "the local a .tf.json -out-tf defines")
+	outJSON := flag.String("out-json", "", "write the keys here as a JSON array in Unkey's keys.migrateKeys format (for keys_json)")
 	flag.Parse()
-	if err := run(*n, *seed, *outKeys, *outTF, *tfLocal); err != nil {
+	if err := run(options{n: *n, seed: *seed, outKeys: *outKeys, outTF: *outTF, tfLocal: *tfLocal, outJSON: *outJSON}); err != nil {
 		fmt.Fprintln(os.Stderr, "genkeys:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, seed uint64, outKeys, outTF, tfLocal string) error {
-	if n < 1 {
+type options struct {
+	n                                int
+	seed                             uint64
+	outKeys, outTF, tfLocal, outJSON string
+}
+
+func run(o options) error {
+	if o.n < 1 {
 		return errors.New("-n must be at least 1")
 	}
-	if outKeys == "" && outTF == "" {
-		return errors.New("nothing to do: give -out-keys and/or -out-tf")
+	if o.outKeys == "" && o.outTF == "" && o.outJSON == "" {
+		return errors.New("nothing to do: give -out-keys, -out-tf and/or -out-json")
 	}
-	raws, settings := Generate(n, seed)
-	if err := writeJSON(outKeys, raws); err != nil {
+	raws, settings := keygen.Generate(o.n, o.seed)
+	if err := writeJSON(o.outKeys, raws); err != nil {
 		return err
 	}
 	var tf any = settings
-	if strings.HasSuffix(outTF, ".tf.json") {
-		tf = map[string]any{"locals": map[string]any{tfLocal: settings}}
+	if strings.HasSuffix(o.outTF, ".tf.json") {
+		tf = map[string]any{"locals": map[string]any{o.tfLocal: settings}}
 	}
-	return writeJSON(outTF, tf)
+	if err := writeJSON(o.outTF, tf); err != nil {
+		return err
+	}
+	if o.outJSON == "" {
+		return nil
+	}
+	keys, err := keygen.MigrateKeys(raws, settings)
+	if err != nil {
+		return err
+	}
+	return writeJSON(o.outJSON, keys)
 }
 
 func writeJSON(path string, v any) error {
