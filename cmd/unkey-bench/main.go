@@ -1,0 +1,309 @@
+// Command unkey-bench measures unkey_key_migration at scale against the
+// local Unkey-compatible API (internal/unkeylocal) on loopback, with the
+// real Terraform CLI and the provider built from this checkout.
+//
+//	go run ./cmd/unkey-bench [-n 1000,10000,100000] [-inputs keys,keys_json] [-out BENCHMARKS.md] [-quick] [-keep]
+//
+// For every N it generates N keys (internal/keygen) and measures:
+//
+//  1. baselines: the official Go SDK sending them sequentially in batches of
+//     100 (as Unkey's guide does) and with the best batch size and
+//     concurrency of a sweep run first at -sweep-n keys; and Terraform
+//     core's floor, a terraform_data holding the same input;
+//  2. terraform apply creating the migration through each input: wall time,
+//     the provider processes' CPU time and peak memory (reported by the
+//     provider through TF_PROVIDER_UNKEY_RUSAGE_FILE), Terraform's peak;
+//  3. a no-op terraform plan with the N keys in state (must exit 0);
+//  4. adding one key: wall time and keys received by the server (must be 1);
+//  5. renaming one key: wall time and the API calls made (must touch only it).
+//
+// It prints the tables and the target checks (PASS/FAIL) and writes them,
+// with a description of the machine, to -out.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
+)
+
+type config struct {
+	ns         []int
+	inputs     []string
+	out        string
+	keep       bool
+	sweepN     int
+	batches    []int
+	concs      []int
+	batchSize  int
+	parallel   int
+	seed       uint64
+	timeout    time.Duration
+	maxRSSMB   int64
+	cpuprofile string
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("unkey-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ns := fs.String("n", "1000,10000,100000", "comma-separated key counts")
+	inputs := fs.String("inputs", "keys,keys_json", "comma-separated inputs of unkey_key_migration to measure: keys, keys_json")
+	quick := fs.Bool("quick", false, "only N=1000,10000 (overrides -n), for fast iteration")
+	fs.StringVar(&c.out, "out", "BENCHMARKS.md", "write the report (markdown) here")
+	fs.BoolVar(&c.keep, "keep", false, "keep the Terraform work directories (their path is printed)")
+	fs.IntVar(&c.sweepN, "sweep-n", 10000, "keys in the SDK batch size × concurrency sweep")
+	batches := fs.String("sweep-batches", "100,500,1000", "batch sizes of the SDK sweep")
+	concs := fs.String("sweep-concurrency", "1,2,4,8", "requests in flight in the SDK sweep")
+	fs.IntVar(&c.batchSize, "batch-size", 0, "the provider's batch_size (0: the best batch size of the SDK sweep)")
+	fs.IntVar(&c.parallel, "parallel", 0, "the provider's parallel_requests (0: unset, the provider's default)")
+	fs.Uint64Var(&c.seed, "seed", 1, "key generator seed")
+	fs.DurationVar(&c.timeout, "timeout", 10*time.Minute, "kill any one terraform command (and its providers) after this long; the table shows it as > the time")
+	fs.Int64Var(&c.maxRSSMB, "max-rss", 8000, "kill any one terraform command once Terraform and its providers hold more than this many MB (0: no cap; Linux)")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write CPU profiles of every provider process into this directory (TF_PROVIDER_UNKEY_CPUPROFILE)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if *quick {
+		*ns = "1000,10000"
+	}
+	var err error
+	if c.ns, err = parseInts(*ns); err != nil {
+		return c, fmt.Errorf("-n: %w", err)
+	}
+	slices.Sort(c.ns)
+	c.ns = slices.Compact(c.ns)
+	if c.batches, err = parseInts(*batches); err != nil {
+		return c, fmt.Errorf("-sweep-batches: %w", err)
+	}
+	if c.concs, err = parseInts(*concs); err != nil {
+		return c, fmt.Errorf("-sweep-concurrency: %w", err)
+	}
+	for _, b := range c.batches {
+		if b > 1000 {
+			return c, fmt.Errorf("-sweep-batches: %d is over Unkey's 1000 keys per request", b)
+		}
+	}
+	if c.timeout <= 0 || c.maxRSSMB < 0 {
+		return c, errors.New("-timeout must be positive and -max-rss 0 or more")
+	}
+	if c.sweepN < 1 {
+		return c, errors.New("-sweep-n must be positive")
+	}
+	if c.batchSize < 0 || c.batchSize > 1000 || c.parallel < 0 {
+		return c, errors.New("-batch-size must be 0–1000 and -parallel 0 or more")
+	}
+	for _, in := range strings.Split(*inputs, ",") {
+		in = strings.TrimSpace(in)
+		if in != inputKeys && in != inputKeysJSON {
+			return c, fmt.Errorf("-inputs: %q is neither keys nor keys_json", in)
+		}
+		if !slices.Contains(c.inputs, in) {
+			c.inputs = append(c.inputs, in)
+		}
+	}
+	return c, nil
+}
+
+// parseInts reads "1000,10000" (underscores allowed: 100_000).
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.ReplaceAll(strings.TrimSpace(f), "_", "")
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func main() {
+	// Terraform runs in a process group of its own, so an interrupt does not
+	// reach it: pass it on by killing the command in flight.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		running.kill()
+		fmt.Fprintln(os.Stderr, "unkey-bench: interrupted")
+		os.Exit(130)
+	}()
+	c, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err == nil {
+		err = run(c)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "unkey-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(c config) error {
+	began, loadBefore := time.Now(), loadAverage()
+	logf := func(format string, args ...any) {
+		fmt.Printf("[%4.0fs] %s\n", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
+	}
+
+	tfPath, err := acctest.EnsureTerraformCLI()
+	if err != nil {
+		return err
+	}
+	tfVersion := terraformVersion(tfPath)
+	logf("terraform %s (%s)", tfVersion, tfPath)
+
+	root, err := os.MkdirTemp("", "unkey-bench-")
+	if err != nil {
+		return err
+	}
+	if c.keep {
+		logf("work directories: %s", root)
+	} else {
+		defer func() { _ = os.RemoveAll(root) }()
+	}
+	if c.cpuprofile != "" {
+		if c.cpuprofile, err = filepath.Abs(c.cpuprofile); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(c.cpuprofile, 0o755); err != nil {
+			return err
+		}
+	}
+	tb := &benchTB{root: root}
+	var pluginDir string
+	tb.next = "build"
+	if err := guard(func() { pluginDir = acctest.BuildProvider(tb) }); err != nil {
+		return err
+	}
+	logf("provider built")
+
+	res := &results{ns: c.ns, inputs: c.inputs, sweepN: c.sweepN, sdkSeq: map[int]sdkResult{}, sdkBest: map[int]sdkResult{}, parallel: c.parallel}
+
+	// The SDK sweep, to find the best raw client.
+	sweepData, err := newDataset(c.sweepN, c.seed)
+	if err != nil {
+		return err
+	}
+	sweepKeys, err := toSDK(sweepData.migrate[:c.sweepN])
+	if err != nil {
+		return err
+	}
+	for _, b := range c.batches {
+		for _, k := range c.concs {
+			s := runSDK(sweepKeys, b, k)
+			res.sweep = append(res.sweep, s)
+			if s.Err != nil {
+				logf("sdk sweep batch %d × %d: %v", b, k, s.Err)
+				continue
+			}
+			if res.best.Wall == 0 || s.Wall < res.best.Wall {
+				res.best = s
+			}
+		}
+	}
+	if res.best.Wall == 0 {
+		return errors.New("every SDK sweep run failed")
+	}
+	logf("sdk sweep at n=%d: best batch %d × %d in flight (%s)", c.sweepN, res.best.Batch, res.best.Conc, fmtDur(res.best.Wall))
+	res.batchSize = c.batchSize
+	if res.batchSize == 0 {
+		res.batchSize = res.best.Batch
+	}
+
+	lim := limits{timeout: c.timeout, maxRSSKB: c.maxRSSMB * 1e6 / 1024}
+	runner := &tfRunner{tb: tb, pluginDir: pluginDir, limits: lim, cpuprofile: c.cpuprofile,
+		batchSize: res.batchSize, parallel: c.parallel, keep: c.keep, log: logf}
+	for _, n := range c.ns {
+		d, err := newDataset(n, c.seed)
+		if err != nil {
+			return err
+		}
+		if err := runBaselines(res, d, logf); err != nil {
+			return err
+		}
+
+		for _, in := range c.inputs {
+			f := runner.runFloor(d, in)
+			res.floors = append(res.floors, f)
+			if f.Err != nil {
+				logf("n=%d %s floor failed: %s", n, in, firstLine(f.Err.Error()))
+			}
+		}
+		for _, in := range c.inputs {
+			x := runner.runProvider(d, in)
+			res.runs = append(res.runs, x)
+			if x.Err != nil {
+				logf("n=%d %s failed: %v", n, in, x.Err)
+			}
+		}
+	}
+
+	total := time.Since(began)
+	report := res.report(machine(tfVersion), time.Now(), total, loadBefore+", "+loadAverage())
+	fmt.Print("\n" + report)
+	if err := os.WriteFile(c.out, []byte(report), 0o644); err != nil { //nolint:gosec // a report, meant to be read
+		return err
+	}
+	logf("wrote %s; total %s", c.out, total.Round(time.Second))
+	return nil
+}
+
+// runBaselines runs the two SDK baselines at one N. (A function of its
+// own so that the SDK's copy of the keys is garbage before Terraform runs.)
+func runBaselines(res *results, d *dataset, logf func(string, ...any)) error {
+	keys, err := toSDK(d.migrate[:d.n])
+	if err != nil {
+		return err
+	}
+	s := runSDK(keys, sequentialBatch, sequentialInFlight)
+	res.sdkSeq[d.n] = s
+	logf("n=%d sdk sequential %s%s", d.n, fmtDur(s.Wall), errSuffix(s.Err))
+	s = runSDK(keys, res.best.Batch, res.best.Conc)
+	res.sdkBest[d.n] = s
+	logf("n=%d sdk best %s%s", d.n, fmtDur(s.Wall), errSuffix(s.Err))
+	return nil
+}
+
+func errSuffix(err error) string {
+	if err == nil {
+		return ""
+	}
+	return " FAILED: " + firstLine(err.Error())
+}
+
+// terraformVersion asks the CLI for its version.
+func terraformVersion(path string) string {
+	cmd := exec.Command(path, "version", "-json")
+	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
+	out, err := cmd.Output()
+	if err != nil {
+		return "unknown"
+	}
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil || v.Version == "" {
+		return "unknown"
+	}
+	return v.Version
+}

@@ -1,0 +1,453 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Targets from the issue.
+const (
+	targetN            = 100_000
+	targetVsSDK        = 2.0              // keys_json apply within 2× the best raw client
+	targetPlan         = 10 * time.Second // no-op plan
+	targetPeakMB       = 1500.0           // Terraform + provider peak, decimal MB
+	targetProviderCPU  = 0.10             // provider CPU over wall time
+	sequentialBatch    = 100              // Unkey's guide: sequential batches of 100
+	sequentialInFlight = 1
+)
+
+// results is everything one benchmark run measured.
+type results struct {
+	ns     []int
+	inputs []string
+
+	sweepN int
+	sweep  []sdkResult
+	best   sdkResult // the fastest sweep entry
+
+	sdkSeq, sdkBest map[int]sdkResult
+	floors          []floorResult
+	runs            []tfResult
+
+	batchSize, parallel int // as configured for the provider (0: default)
+}
+
+func (r *results) floor(n int, input string) *floorResult {
+	for i := range r.floors {
+		if r.floors[i].N == n && r.floors[i].Input == input {
+			return &r.floors[i]
+		}
+	}
+	return nil
+}
+
+func (r *results) run(n int, input string) *tfResult {
+	for i := range r.runs {
+		if r.runs[i].N == n && r.runs[i].Input == input {
+			return &r.runs[i]
+		}
+	}
+	return nil
+}
+
+func sdkBestLabel(b sdkResult) string {
+	return fmt.Sprintf("SDK best (batch %d × %d in flight)", b.Batch, b.Conc)
+}
+
+func cellDur(s stepResult) string {
+	if !s.Ran {
+		return "–"
+	}
+	if s.TimedOut {
+		return "> " + fmtDur(s.Wall) + " (killed)"
+	}
+	if s.MemKilled {
+		return "killed at " + fmtMB(s.tfPeakKB()) + "+"
+	}
+	if !s.ok() {
+		return "failed"
+	}
+	return fmtDur(s.Wall)
+}
+
+func sdkCell(s sdkResult, ok bool) string {
+	if !ok {
+		return "–"
+	}
+	if s.Err != nil {
+		return "failed"
+	}
+	return fmtDur(s.Wall)
+}
+
+// createTable: the first apply, against the baselines.
+func (r *results) createTable() table {
+	t := table{header: []string{"N", "run", "create", "µs/key", "× SDK best", "provider CPU", "of wall", "Terraform CPU", "Terraform peak", "provider peak", "TF + provider peak", "wait4 max RSS"}}
+	for _, n := range r.ns {
+		best, hasBest := r.sdkBest[n]
+		vs := func(d time.Duration) string {
+			if !hasBest || best.Err != nil || best.Wall <= 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.2f×", float64(d)/float64(best.Wall))
+		}
+		if s, ok := r.sdkSeq[n]; ok {
+			t.add(fmtN(n), fmt.Sprintf("SDK sequential, batch %d", s.Batch), sdkCell(s, true), fmtUS(perKeyUS(s.Wall, n)), vs(s.Wall), "–", "–", "–", "–", "–", "–", "–")
+		}
+		if hasBest {
+			t.add(fmtN(n), sdkBestLabel(best), sdkCell(best, true), fmtUS(perKeyUS(best.Wall, n)), vs(best.Wall), "–", "–", "–", "–", "–", "–", "–")
+		}
+		for _, in := range r.inputs {
+			if f := r.floor(n, in); f != nil {
+				a := f.Apply
+				t.add(fmtN(n), "terraform_data floor, "+in+" input", cellDur(a), fmtUS(perKeyUS(a.Wall, n)), vs(a.Wall),
+					"–", "–", fmtDur(a.WaitCPU), fmtMB(a.tfPeakKB()), "–", fmtMB(a.tfPeakKB()), fmtMB(a.WaitMaxRSSKB))
+			}
+		}
+		for _, in := range r.inputs {
+			if x := r.run(n, in); x != nil {
+				a := x.Apply
+				t.add(fmtN(n), "unkey_key_migration, "+in, cellDur(a), fmtUS(perKeyUS(a.Wall, n)), vs(a.Wall),
+					fmtDur(a.Prov.CPU), fmtPct(a.providerCPUShare()), fmtDur(a.terraformCPU()), fmtMB(a.tfPeakKB()), fmtMB(a.Prov.MaxRSSKB), fmtMB(a.peakKB()), fmtMB(a.WaitMaxRSSKB))
+			}
+		}
+	}
+	return t
+}
+
+// laterTable: what follows the create, with N keys in state.
+func (r *results) laterTable() table {
+	t := table{header: []string{"N", "run", "no-op plan", "plan API calls", "plan peak", "add 1 key", "keys received", "change 1 key", "API calls", "keys touched", "peak (all steps)"}}
+	for _, n := range r.ns {
+		for _, in := range r.inputs {
+			if f := r.floor(n, in); f != nil {
+				t.add(fmtN(n), "terraform_data floor, "+in+" input", cellDur(f.Plan), "–", fmtMB(f.Plan.tfPeakKB()), "–", "–", "–", "–", "–",
+					fmtMB(max(f.Apply.tfPeakKB(), f.Plan.tfPeakKB())))
+			}
+		}
+		for _, in := range r.inputs {
+			x := r.run(n, in)
+			if x == nil {
+				continue
+			}
+			received, calls, touched := "–", "–", "–"
+			if x.Add.ok() {
+				received = itoa(len(x.Add.Calls.MigrateHashes))
+			}
+			if x.Change.ok() {
+				c := x.Change.Calls
+				calls = fmt.Sprintf("%d (%s)", c.Calls, strings.Join(c.paths(), ", "))
+				touched = itoa(len(c.KeyIDs) + len(c.MigrateHashes))
+				if changeTouchedOnly(*x) {
+					touched += " (the changed key)"
+				}
+			}
+			planCalls := "–"
+			if x.Plan.ok() {
+				planCalls = itoa(x.Plan.Calls.Calls)
+			}
+			t.add(fmtN(n), "unkey_key_migration, "+in, cellDur(x.Plan), planCalls, fmtMB(x.Plan.peakKB()),
+				cellDur(x.Add), received, cellDur(x.Change), calls, touched, fmtMB(x.maxPeakKB()))
+		}
+	}
+	return t
+}
+
+// maxPeakKB is the largest Terraform + provider peak of the run's steps.
+func (x tfResult) maxPeakKB() int64 {
+	p := int64(-1)
+	for _, s := range []stepResult{x.Apply, x.Plan, x.Add, x.Change} {
+		if s.Ran {
+			p = max(p, s.peakKB())
+		}
+	}
+	return p
+}
+
+// costCell is one create's cost at one N, for the cost table.
+type costCell struct {
+	n        int
+	wall     time.Duration
+	ok       bool
+	timedOut bool // wall is then a lower bound
+	ran      bool
+}
+
+// costTable shows the cost per key of each create across N, and the
+// marginal cost of each key added between Ns. A create killed at the
+// timeout shows its lower bound; a failed one "failed".
+func (r *results) costTable() table {
+	h := []string{"run"}
+	for _, n := range r.ns {
+		h = append(h, "µs/key at "+fmtN(n))
+	}
+	for i := 1; i < len(r.ns); i++ {
+		h = append(h, fmt.Sprintf("marginal %s→%s", fmtN(r.ns[i-1]), fmtN(r.ns[i])))
+	}
+	t := table{header: h}
+	row := func(name string, cell func(n int) costCell) {
+		cells := []string{name}
+		var cs []costCell
+		for _, n := range r.ns {
+			c := cell(n)
+			cs = append(cs, c)
+			switch {
+			case c.ok:
+				cells = append(cells, fmtUS(perKeyUS(c.wall, n)))
+			case c.timedOut:
+				cells = append(cells, "> "+fmtUS(perKeyUS(c.wall, n)))
+			case c.ran:
+				cells = append(cells, "failed")
+			default:
+				cells = append(cells, "–")
+			}
+		}
+		for i := 1; i < len(cs); i++ {
+			if cs[i-1].ok && cs[i].ok {
+				cells = append(cells, fmtUS(marginalUS([]costPoint{{cs[i-1].n, cs[i-1].wall}, {cs[i].n, cs[i].wall}})[0]))
+			} else {
+				cells = append(cells, "–")
+			}
+		}
+		t.add(cells...)
+	}
+	sdk := func(m map[int]sdkResult) func(int) costCell {
+		return func(n int) costCell {
+			s, ok := m[n]
+			return costCell{n: n, wall: s.Wall, ran: ok, ok: ok && s.Err == nil}
+		}
+	}
+	step := func(n int, s stepResult) costCell {
+		return costCell{n: n, wall: s.Wall, ran: s.Ran, ok: s.ok(), timedOut: s.TimedOut}
+	}
+	row(fmt.Sprintf("SDK sequential, batch %d", sequentialBatch), sdk(r.sdkSeq))
+	row(sdkBestLabel(r.best), sdk(r.sdkBest))
+	for _, in := range r.inputs {
+		row("terraform_data floor, "+in+" input", func(n int) costCell {
+			if f := r.floor(n, in); f != nil {
+				return step(n, f.Apply)
+			}
+			return costCell{n: n}
+		})
+	}
+	for _, in := range r.inputs {
+		row("unkey_key_migration, "+in, func(n int) costCell {
+			if x := r.run(n, in); x != nil {
+				return step(n, x.Apply)
+			}
+			return costCell{n: n}
+		})
+	}
+	return t
+}
+
+func (r *results) runPoints(in string) []costPoint {
+	var out []costPoint
+	for _, n := range r.ns {
+		if x := r.run(n, in); x != nil && x.Apply.ok() {
+			out = append(out, costPoint{n, x.Apply.Wall})
+		}
+	}
+	return out
+}
+
+// sweepTable: wall time of the SDK at sweepN keys, per batch size and
+// requests in flight.
+func (r *results) sweepTable() table {
+	var batches, concs []int
+	for _, s := range r.sweep {
+		if !slices.Contains(batches, s.Batch) {
+			batches = append(batches, s.Batch)
+		}
+		if !slices.Contains(concs, s.Conc) {
+			concs = append(concs, s.Conc)
+		}
+	}
+	h := []string{"batch size \\ in flight"}
+	for _, c := range concs {
+		h = append(h, itoa(c))
+	}
+	t := table{header: h}
+	for _, b := range batches {
+		cells := []string{itoa(b)}
+		for _, c := range concs {
+			cell := "–"
+			for _, s := range r.sweep {
+				if s.Batch == b && s.Conc == c {
+					cell = sdkCell(s, true)
+					if s.Err == nil && s.Batch == r.best.Batch && s.Conc == r.best.Conc {
+						cell = "**" + cell + "**"
+					}
+				}
+			}
+			cells = append(cells, cell)
+		}
+		t.add(cells...)
+	}
+	return t
+}
+
+// changeTouchedOnly reports whether the change step touched the changed
+// key and nothing else: no key migrated, every call about that key ID, and
+// every call answered 200.
+func changeTouchedOnly(x tfResult) bool {
+	c := x.Change.Calls
+	return x.ChangedKeyID != "" && c.Calls > 0 && c.Failed == 0 && len(c.MigrateHashes) == 0 &&
+		slices.Equal(c.KeyIDs, []string{x.ChangedKeyID})
+}
+
+// check is one target, decided from the numbers.
+type check struct {
+	pass bool
+	text string
+}
+
+func (c check) String() string {
+	if c.pass {
+		return "PASS " + c.text
+	}
+	return "FAIL " + c.text
+}
+
+// checks decides every target the issue sets.
+func (r *results) checks() []check {
+	var out []check
+	add := func(pass bool, format string, args ...any) {
+		out = append(out, check{pass, fmt.Sprintf(format, args...)})
+	}
+	for _, x := range r.runs {
+		if x.Err != nil {
+			add(false, "N=%s %s: the run failed: %s", fmtN(x.N), x.Input, firstLine(x.Err.Error()))
+		}
+	}
+	for _, f := range r.floors {
+		if f.Err != nil {
+			add(false, "N=%s terraform_data floor, %s input: failed: %s", fmtN(f.N), f.Input, firstLine(f.Err.Error()))
+		}
+	}
+	for _, n := range r.ns {
+		for _, s := range []sdkResult{r.sdkSeq[n], r.sdkBest[n]} {
+			if s.Err != nil {
+				add(false, "N=%s SDK batch %d × %d: failed: %s", fmtN(n), s.Batch, s.Conc, firstLine(s.Err.Error()))
+			}
+		}
+	}
+
+	// At 100,000 keys through keys_json (or the largest N measured).
+	big := slices.Max(r.ns)
+	at := fmtN(big) + " keys"
+	if big != targetN {
+		at += fmt.Sprintf(" (the largest N run; the targets are set for %s)", fmtN(targetN))
+	}
+	if slices.Contains(r.inputs, inputKeysJSON) {
+		x, best := r.run(big, inputKeysJSON), r.sdkBest[big]
+		switch {
+		case x == nil || !x.Apply.ok() || best.Err != nil || best.Wall <= 0:
+			add(false, "keys_json apply at %s within %.0f× the best SDK client: not measured", at, targetVsSDK)
+		default:
+			ratio := float64(x.Apply.Wall) / float64(best.Wall)
+			add(ratio <= targetVsSDK, "keys_json apply at %s within %.0f× the best SDK client: %s vs %s (%s), %.2f×",
+				at, targetVsSDK, fmtDur(x.Apply.Wall), fmtDur(best.Wall), sdkBestLabel(best), ratio)
+		}
+		if x == nil || !x.Plan.ok() {
+			add(false, "keys_json no-op plan at %s under %s: not measured", at, targetPlan)
+		} else {
+			add(x.Plan.Wall < targetPlan, "keys_json no-op plan at %s under %s: %s", at, targetPlan, fmtDur(x.Plan.Wall))
+		}
+		if x == nil || x.maxPeakKB() < 0 {
+			add(false, "keys_json Terraform + provider peak at %s under %.0f MB: not measured", at, targetPeakMB)
+		} else {
+			add(mb(x.maxPeakKB()) < targetPeakMB, "keys_json Terraform + provider peak at %s under %.0f MB: %s (largest of create, plan, add, change)",
+				at, targetPeakMB, fmtMB(x.maxPeakKB()))
+		}
+	}
+
+	// Through either input.
+	for _, in := range r.inputs {
+		for _, n := range r.ns {
+			x := r.run(n, in)
+			if x == nil || !x.Apply.ok() {
+				continue
+			}
+			if x.Apply.ProvErr != nil || x.Apply.Prov.Procs == 0 {
+				add(false, "%s create at N=%s: provider CPU not measured (%v)", in, fmtN(n), x.Apply.ProvErr)
+				continue
+			}
+			share := x.Apply.providerCPUShare()
+			add(share < targetProviderCPU, "%s create at N=%s: provider CPU %s = %s of the wall time %s (under %s)",
+				in, fmtN(n), fmtDur(x.Apply.Prov.CPU), fmtPct(share), fmtDur(x.Apply.Wall), fmtPct(targetProviderCPU))
+		}
+		if pts := r.runPoints(in); len(r.ns) >= 2 {
+			if len(pts) != len(r.ns) {
+				add(false, "%s cost per key flat: not measured at every N (a create failed or was killed)", in)
+			} else {
+				ok, why := flatness(pts)
+				add(ok, "%s cost per key flat from %s to %s: %s", in, fmtN(r.ns[0]), fmtN(big), why)
+			}
+		}
+		for _, n := range r.ns {
+			x := r.run(n, in)
+			if x == nil {
+				continue
+			}
+			if x.Add.ok() {
+				h := x.Add.Calls.MigrateHashes
+				add(len(h) == 1 && h[0] == x.AddedHash, "%s add 1 key at N=%s: %d key(s) received by keys.migrateKeys (want exactly the new one)",
+					in, fmtN(n), len(h))
+			}
+			if x.Change.ok() {
+				c := x.Change.Calls
+				add(changeTouchedOnly(*x), "%s change 1 key at N=%s: %d API call(s) (%s), touching %d key(s) (want only the changed key)",
+					in, fmtN(n), c.Calls, strings.Join(c.paths(), ", "), len(c.KeyIDs)+len(c.MigrateHashes))
+			}
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+// report is the whole markdown document.
+func (r *results) report(machineInfo string, date time.Time, total time.Duration, load string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# unkey_key_migration benchmark\n\n")
+	fmt.Fprintf(&b, "- Machine: %s\n", machineInfo)
+	fmt.Fprintf(&b, "- Date: %s\n", date.UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&b, "- Total benchmark duration: %s\n", total.Round(time.Second))
+	fmt.Fprintf(&b, "- Load average (1 min) at the start and the end: %s\n", load)
+	fmt.Fprintf(&b, "- Generated keys (internal/keygen, as cmd/genkeys): names, external IDs, meta, some roles, permissions, ratelimits, credits, expiries.\n")
+	fmt.Fprintf(&b, "- Server: the local Unkey-compatible API (internal/unkeylocal) in this process on 127.0.0.1, a fresh one per run.\n")
+	batch := "default"
+	if r.batchSize > 0 {
+		batch = itoa(r.batchSize)
+	}
+	par := "default"
+	if r.parallel > 0 {
+		par = itoa(r.parallel)
+	}
+	fmt.Fprintf(&b, "- Provider: batch_size %s, parallel_requests %s. `keys` is given as `keys = jsondecode(file(\"keys-map.json\"))` "+
+		"(a map hash => settings, every attribute present, null when absent, as cmd/genkeys writes it); `keys_json` as `file(\"keys.json\")` in Unkey's migrateKeys format.\n", batch, par)
+	fmt.Fprintf(&b, "- SDK baselines: github.com/unkeyed/sdks/api/go/v2, keys already in memory in the SDK's types; only sending is timed (encoding included). No body over 5 MiB.\n")
+	fmt.Fprintf(&b, "- Peaks: Terraform's own VmHWM (polled every %s) plus the largest provider process's own peak (its VmHWM, written by the provider "+
+		"through TF_PROVIDER_UNKEY_RUSAGE_FILE); provider CPU is summed over every provider process of the command (Terraform starts 3–4 per command). "+
+		"wait4 max RSS is Terraform's ru_maxrss as its parent sees it, the largest of Terraform and its providers; on Linux it also counts the address space "+
+		"of the process that started it (this benchmark) up to exec, so it overstates.\n", hwmPollInterval)
+	fmt.Fprintf(&b, "- terraform_data floors: `input = sensitive(file(\"keys.json\"))` (sensitive like keys_json, so Terraform does not print 40 MB of plan) "+
+		"and `input = jsondecode(file(\"keys-map.json\"))`.\n\n")
+
+	fmt.Fprintf(&b, "## Create: `terraform apply` of N new keys, and the baselines\n\n%s\n", r.createTable().render())
+	fmt.Fprintf(&b, "## With N keys in state: no-op plan, add 1 key, change 1 key's name\n\n%s\n", r.laterTable().render())
+	fmt.Fprintf(&b, "## Cost per key of the create (wall / N) and marginal cost per added key, µs\n\n%s\n", r.costTable().render())
+	fmt.Fprintf(&b, "## SDK sweep at N=%s (wall time; fastest in bold)\n\n%s\n", fmtN(r.sweepN), r.sweepTable().render())
+	fmt.Fprintf(&b, "## Targets\n\n```\n")
+	for _, c := range r.checks() {
+		fmt.Fprintln(&b, c)
+	}
+	fmt.Fprintf(&b, "```\n")
+	return b.String()
+}
