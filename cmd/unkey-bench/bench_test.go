@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -176,7 +177,7 @@ func TestFlatnessAcceptsLinearCostAndRejectsQuadratic(t *testing.T) {
 // passing is a results whose every number meets its target.
 func passing() *results {
 	r := &results{
-		ns: []int{1000, 100000}, inputs: []string{inputKeys, inputKeysJSON},
+		ns: []int{1000, 100000}, inputs: []string{inputKeys, inputKeysJSON}, keysMax: 100000,
 		sdkSeq: map[int]sdkResult{}, sdkBest: map[int]sdkResult{},
 		best: sdkResult{Batch: 1000, Conc: 4, Wall: time.Second},
 	}
@@ -274,6 +275,31 @@ func TestChecksFailOnEachMissedTarget(t *testing.T) {
 	}
 }
 
+func TestKeysMaxLeavesTheKeysInputOutAboveIt(t *testing.T) {
+	r := passing()
+	r.keysMax = 1000
+	r.runs = slices.DeleteFunc(r.runs, func(x tfResult) bool { return x.Input == inputKeys && x.N > 1000 })
+	if got := r.inputsAt(100000); !slices.Equal(got, []string{inputKeysJSON}) {
+		t.Errorf("inputs at 100,000: %v", got)
+	}
+	if got := r.nsFor(inputKeys); !slices.Equal(got, []int{1000}) {
+		t.Errorf("Ns of keys: %v", got)
+	}
+	cs := r.checks()
+	if f := failing(cs); len(f) > 0 {
+		t.Fatalf("a run skipped on purpose failed a check:\n%s", strings.Join(f, "\n"))
+	}
+	for _, c := range cs {
+		if strings.Contains(c.text, "keys cost per key flat") {
+			t.Errorf("flatness judged from one N: %s", c)
+		}
+	}
+	out := r.report("m", time.Now(), time.Minute, "0, 0")
+	if !strings.Contains(out, "not run at N above 1,000 (-keys-max)") {
+		t.Error("the report does not say keys was left out above -keys-max")
+	}
+}
+
 type errString string
 
 func (e errString) Error() string { return string(e) }
@@ -310,7 +336,10 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(c.ns, []int{1000, 10000}) || !reflect.DeepEqual(c.inputs, []string{"keys", "keys_json"}) {
 		t.Errorf("-quick: %v %v %v", c.ns, c.inputs, err)
 	}
-	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-inputs", "keys,map"}, {"-sweep-batches", "2000"}, {"extra"}, {"-batch-size", "1001"}} {
+	if c.keysMax != 1000 {
+		t.Errorf("keys measured up to %d by default, want 1000", c.keysMax)
+	}
+	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-inputs", "keys,map"}, {"-sweep-batches", "2000"}, {"extra"}, {"-batch-size", "1001"}, {"-keys-max", "-1"}} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
