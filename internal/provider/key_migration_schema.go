@@ -81,7 +81,9 @@ func (r *keyMigrationResource) Schema(_ context.Context, _ resource.SchemaReques
 			},
 			"keys": schema.MapNestedAttribute{
 				Description: "The keys to migrate, keyed by their hash. Keep this list stable: removing a hash forgets its key (see `deletion_policy`). " +
-					"Exactly one of `keys` and `keys_json` is required; above about 10,000 keys use `keys_json`, which Terraform handles many times faster.",
+					"Exactly one of `keys` and `keys_json` is required. Above 1,000 keys use `keys_json` (a plan warns): Terraform and its plugin framework " +
+					"handle a map of objects far more slowly than one string (measured on 2 CPU cores: about 14 ms per key on every apply, " +
+					"10,000 keys in 137 s, against seconds for 100,000 keys in `keys_json`).",
 				Optional: true,
 				Validators: []validator.Map{
 					mapvalidator.SizeAtLeast(1),
