@@ -495,3 +495,33 @@ func TestCostTableShowsKilledAndFailedCreates(t *testing.T) {
 		}
 	}
 }
+
+func TestReplaceBetweenMarkersKeepsTheRestOfTheDocument(t *testing.T) {
+	doc := "# Title\n\n" + readmeStart + "\nold table\n" + readmeEnd + "\n\nafter\n"
+	got, err := replaceBetweenMarkers(doc, "new table\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# Title\n\n" + readmeStart + "\nnew table\n" + readmeEnd + "\n\nafter\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	again, _ := replaceBetweenMarkers(got, "new table\n")
+	if again != got {
+		t.Error("replacing twice is not stable")
+	}
+	for _, bad := range []string{"no markers", readmeEnd + "\n" + readmeStart + "\n", readmeStart + "\n"} {
+		if _, err := replaceBetweenMarkers(bad, "x\n"); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestSummaryHasTheMachineAndBothTables(t *testing.T) {
+	s := passing().summary("a machine", time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), "BENCHMARKS.md")
+	for _, want := range []string{"a machine, 2026-01-02", "BENCHMARKS.md", "| create |", "| no-op plan |"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, s)
+		}
+	}
+}
