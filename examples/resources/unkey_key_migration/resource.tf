@@ -30,6 +30,11 @@ resource "unkey_key_migration" "bulk" {
   keys_json    = file("${path.module}/unkey-export.json")
 }
 
+# key_ids_json is marked sensitive only to keep a large mapping out of plan output.
+output "bulk_migrated" {
+  value = length(jsondecode(nonsensitive(unkey_key_migration.bulk.key_ids_json)))
+}
+
 # A single key, with every setting.
 resource "unkey_key_migration" "partner" {
   migration_id    = "mig_acme"
