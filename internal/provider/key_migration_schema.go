@@ -67,10 +67,10 @@ func (r *keyMigrationResource) Schema(_ context.Context, _ resource.SchemaReques
 				Description: "How many keys one `keys.migrateKeys` request carries (1–1000, default 100, Unkey's recommendation). Batches are also split so that no request body passes 5 MiB. " +
 					"A request whose answer is lost leaves at most this many hashes unconfirmed; over a slow network, 1000 cuts the number of requests tenfold " +
 					"(on loopback, 100 to 1000 measure within noise of each other: see the README's benchmark).",
-				Optional:    true,
-				Computed:    true,
-				Default:     int64default.StaticInt64(defaultBatchSize),
-				Validators:  []validator.Int64{int64validator.Between(1, maxBatchSize)},
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(defaultBatchSize),
+				Validators: []validator.Int64{int64validator.Between(1, maxBatchSize)},
 			},
 			"deletion_policy": schema.StringAttribute{
 				Description: "What happens in Unkey to the keys of hashes removed from `keys`, and to all keys when the resource is destroyed: " +
