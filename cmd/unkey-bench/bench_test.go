@@ -339,7 +339,7 @@ func TestParseFlags(t *testing.T) {
 	if c.keysMax != 1000 {
 		t.Errorf("keys measured up to %d by default, want 1000", c.keysMax)
 	}
-	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-inputs", "keys,map"}, {"-sweep-batches", "2000"}, {"extra"}, {"-batch-size", "1001"}, {"-keys-max", "-1"}} {
+	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-inputs", "keys,map"}, {"-sweep-batches", "2000"}, {"extra"}, {"-batch-size", "1001"}, {"-keys-max", "-1"}, {"-mix", "heavy"}} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
@@ -347,7 +347,7 @@ func TestParseFlags(t *testing.T) {
 }
 
 func TestDatasetShapesHoldTheSameKeys(t *testing.T) {
-	d, err := newDataset(20, 3)
+	d, err := newDataset(20, 3, mixFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +406,7 @@ func TestMigrationConfig(t *testing.T) {
 
 // The SDK baselines must send what keys_json holds.
 func TestToSDKSendsTheSameKeysAsKeysJSON(t *testing.T) {
-	d, err := newDataset(300, 5)
+	d, err := newDataset(300, 5, mixFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,5 +523,30 @@ func TestSummaryHasTheMachineAndBothTables(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("the summary lacks %q:\n%s", want, s)
 		}
+	}
+}
+
+func TestLightMixKeepsOnlyNamesAndMeta(t *testing.T) {
+	full, err := newDataset(50, 7, mixFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	light, err := newDataset(50, 7, mixLight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range light.migrate {
+		f := full.migrate[i]
+		if k.Hash != f.Hash || *k.Name != *f.Name || string(k.Meta) != string(f.Meta) {
+			t.Fatalf("key %d differs from the full mix in hash, name or meta", i)
+		}
+		if k.ExternalID != nil || k.Roles != nil || k.Permissions != nil || k.Expires != nil || k.Credits != nil || k.Ratelimits != nil || !k.Enabled {
+			t.Fatalf("key %d of the light mix has more than a name and meta: %+v", i, k)
+		}
+	}
+	a, _ := full.keysJSON(50, false)
+	b, _ := light.keysJSON(50, false)
+	if len(b)*2 > len(a) {
+		t.Errorf("the light mix is %d bytes against %d for the full one; want under half", len(b), len(a))
 	}
 }

@@ -2,7 +2,7 @@
 // local Unkey-compatible API (internal/unkeylocal) on loopback, with the
 // real Terraform CLI and the provider built from this checkout.
 //
-//	go run ./cmd/unkey-bench [-n 1000,10000,100000] [-inputs keys,keys_json] [-keys-max 1000] [-out BENCHMARKS.md] [-quick] [-keep]
+//	go run ./cmd/unkey-bench [-n 1000,10000,100000] [-inputs keys,keys_json] [-keys-max 1000] [-mix full|light] [-out BENCHMARKS.md] [-quick] [-keep]
 //
 // For every N it generates N keys (internal/keygen) and measures:
 //
@@ -49,6 +49,7 @@ type config struct {
 	ns         []int
 	inputs     []string
 	keysMax    int
+	mix        string
 	out        string
 	readme     string
 	keep       bool
@@ -70,6 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	ns := fs.String("n", "1000,10000,100000", "comma-separated key counts")
 	inputs := fs.String("inputs", "keys,keys_json", "comma-separated inputs of unkey_key_migration to measure: keys, keys_json")
 	fs.IntVar(&c.keysMax, "keys-max", 1000, "measure the keys input only at N up to this (about 14 ms per key per terraform command: 10,000 keys take 2 to 3.5 minutes each)")
+	fs.StringVar(&c.mix, "mix", mixFull, "generated keys: full (names, external IDs, meta, roles, permissions, ratelimits, credits, expiries) or light (names and meta only)")
 	quick := fs.Bool("quick", false, "only N=1000,10000 (overrides -n), for fast iteration")
 	fs.StringVar(&c.out, "out", "BENCHMARKS.md", "write the report (markdown) here")
 	fs.StringVar(&c.readme, "readme", "", "also put the machine and the main tables into this file, between its <!-- bench:start --> and <!-- bench:end --> lines")
@@ -111,6 +113,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.timeout <= 0 || c.maxRSSMB < 0 {
 		return c, errors.New("-timeout must be positive and -max-rss 0 or more")
+	}
+	if c.mix != mixFull && c.mix != mixLight {
+		return c, fmt.Errorf("-mix: %q is neither full nor light", c.mix)
 	}
 	if c.keysMax < 0 {
 		return c, errors.New("-keys-max must be 0 or more")
@@ -209,10 +214,10 @@ func run(c config) error {
 	}
 	logf("provider built")
 
-	res := &results{ns: c.ns, inputs: c.inputs, keysMax: c.keysMax, sweepN: c.sweepN, sdkSeq: map[int]sdkResult{}, sdkBest: map[int]sdkResult{}, parallel: c.parallel}
+	res := &results{ns: c.ns, inputs: c.inputs, keysMax: c.keysMax, mix: c.mix, sweepN: c.sweepN, sdkSeq: map[int]sdkResult{}, sdkBest: map[int]sdkResult{}, parallel: c.parallel}
 
 	// The SDK sweep, to find the best raw client.
-	sweepData, err := newDataset(c.sweepN, c.seed)
+	sweepData, err := newDataset(c.sweepN, c.seed, c.mix)
 	if err != nil {
 		return err
 	}
@@ -246,7 +251,7 @@ func run(c config) error {
 	runner := &tfRunner{tb: tb, pluginDir: pluginDir, limits: lim, cpuprofile: c.cpuprofile,
 		batchSize: res.batchSize, parallel: c.parallel, keep: c.keep, log: logf}
 	for _, n := range c.ns {
-		d, err := newDataset(n, c.seed)
+		d, err := newDataset(n, c.seed, c.mix)
 		if err != nil {
 			return err
 		}

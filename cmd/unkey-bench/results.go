@@ -22,7 +22,8 @@ const (
 type results struct {
 	ns      []int
 	inputs  []string
-	keysMax int // the keys input runs only at N up to this
+	keysMax int    // the keys input runs only at N up to this
+	mix     string // of the generated keys: full or light
 
 	sweepN int
 	sweep  []sdkResult
@@ -456,7 +457,11 @@ func (r *results) report(machineInfo string, date time.Time, total time.Duration
 	fmt.Fprintf(&b, "- Date: %s\n", date.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "- Total benchmark duration: %s\n", total.Round(time.Second))
 	fmt.Fprintf(&b, "- Load average (1 min) at the start and the end: %s\n", load)
-	fmt.Fprintf(&b, "- Generated keys (internal/keygen, as cmd/genkeys): names, external IDs, meta, some roles, permissions, ratelimits, credits, expiries.\n")
+	if r.mix == mixLight {
+		fmt.Fprintf(&b, "- Generated keys (internal/keygen, -mix light): names and meta only.\n")
+	} else {
+		fmt.Fprintf(&b, "- Generated keys (internal/keygen, as cmd/genkeys): names, external IDs, meta, some roles, permissions, ratelimits, credits, expiries.\n")
+	}
 	fmt.Fprintf(&b, "- Server: the local Unkey-compatible API (internal/unkeylocal) in this process on 127.0.0.1, a fresh one per run.\n")
 	batch := r.batchLabel()
 	par := "default"

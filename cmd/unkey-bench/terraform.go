@@ -36,8 +36,21 @@ type dataset struct {
 	changed  int // index of the key whose name the "change" step changes
 }
 
-func newDataset(n int, seed uint64) (*dataset, error) {
+// Key mixes: full is keygen's realistic mix (about 400 bytes of JSON a
+// key); light keeps only each key's name and meta (about 150 bytes), the
+// shape of the measurements in the issue that set the targets.
+const (
+	mixFull  = "full"
+	mixLight = "light"
+)
+
+func newDataset(n int, seed uint64, mix string) (*dataset, error) {
 	raws, settings := keygen.Generate(n+1, seed)
+	if mix == mixLight {
+		for h, s := range settings {
+			settings[h] = keygen.Settings{Name: s.Name, Meta: s.Meta, Enabled: true}
+		}
+	}
 	migrate, err := keygen.MigrateKeys(raws, settings)
 	if err != nil {
 		return nil, err
