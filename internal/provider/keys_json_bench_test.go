@@ -1,0 +1,29 @@
+package provider
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/keygen"
+)
+
+// BenchmarkReadKeysJSON reads 100,000 keys of keygen's realistic mix, as
+// every provider process does once per command (validation).
+func BenchmarkReadKeysJSON(b *testing.B) {
+	raws, settings := keygen.Generate(100000, 1)
+	keys, err := keygen.MigrateKeys(raws, settings)
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, err := json.Marshal(keys)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, problems := readKeysJSON(string(doc), hashFormatSHA256Base64); problems != nil {
+			b.Fatal(problems)
+		}
+	}
+}
