@@ -463,13 +463,12 @@ func (r *results) report(machineInfo string, date time.Time, total time.Duration
 		fmt.Fprintf(&b, "- Generated keys (internal/keygen, as cmd/genkeys): names, external IDs, meta, some roles, permissions, ratelimits, credits, expiries.\n")
 	}
 	fmt.Fprintf(&b, "- Server: the local Unkey-compatible API (internal/unkeylocal) in this process on 127.0.0.1, a fresh one per run.\n")
-	batch := r.batchLabel()
 	par := "default"
 	if r.parallel > 0 {
 		par = itoa(r.parallel)
 	}
 	fmt.Fprintf(&b, "- Provider: batch_size %s, parallel_requests %s. `keys` is given as `keys = jsondecode(file(\"keys-map.json\"))` "+
-		"(a map hash => settings, every attribute present, null when absent, as cmd/genkeys writes it); `keys_json` as `file(\"keys.json\")` in Unkey's migrateKeys format.\n", batch, par)
+		"(a map hash => settings, every attribute present, null when absent, as cmd/genkeys writes it); `keys_json` as `file(\"keys.json\")` in Unkey's migrateKeys format.\n", r.batchLabel(), par)
 	fmt.Fprintf(&b, "- SDK baselines: github.com/unkeyed/sdks/api/go/v2, keys already in memory in the SDK's types; only sending is timed (encoding included). No body over 5 MiB.\n")
 	fmt.Fprintf(&b, "- Peaks: Terraform's own VmHWM (polled every %s) plus the largest provider process's own peak (its VmHWM, written by the provider "+
 		"through TF_PROVIDER_UNKEY_RUSAGE_FILE); provider CPU is summed over every provider process of the command (Terraform starts 3–4 per command). "+
@@ -477,7 +476,7 @@ func (r *results) report(machineInfo string, date time.Time, total time.Duration
 		"of the process that started it (this benchmark) up to exec, so it overstates.\n", hwmPollInterval)
 	fmt.Fprintf(&b, "- terraform_data floors: `input = sensitive(file(\"keys.json\"))` (sensitive like keys_json, so Terraform does not print 40 MB of plan) "+
 		"and `input = jsondecode(file(\"keys-map.json\"))`.\n")
-	if skipped := slices.DeleteFunc(slices.Clone(r.ns), func(n int) bool { return slices.Contains(r.nsFor(inputKeys), n) }); slices.Contains(r.inputs, inputKeys) && len(skipped) > 0 {
+	if slices.Contains(r.inputs, inputKeys) && len(r.nsFor(inputKeys)) < len(r.ns) {
 		fmt.Fprintf(&b, "- `keys` (and its floor) not run at N above %s (-keys-max): about 14 ms per key per terraform command in the plugin framework "+
 			"would take this run from minutes to hours; see the README's \"Which input for how many keys\".\n", fmtN(r.keysMax))
 	}

@@ -401,8 +401,6 @@ type keyMigrationChanges struct {
 	remove  []string
 }
 
-// planChanges compares by hash. unchanged, when not nil, reports hashes whose
-// entries are identical as written, which spares comparing their settings.
 // changesFrom works out, by hash, what bringing state to plan takes, and
 // returns the planned keys with it.
 func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrationRecord) (map[string]unkeyclient.Key, keyMigrationChanges, diag.Diagnostics) {
@@ -415,6 +413,8 @@ func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrati
 	return planned, planChanges(old, planned, rec, sameEntries(plan, state)), diags
 }
 
+// planChanges compares by hash. unchanged, when not nil, reports hashes whose
+// entries are identical as written, which spares comparing their settings.
 func planChanges(state, plan map[string]unkeyclient.Key, rec migrationRecord, unchanged func(hash string) bool) keyMigrationChanges {
 	c := keyMigrationChanges{changes: map[string]settingsChange{}}
 	for _, h := range sortedKeys(plan) {
