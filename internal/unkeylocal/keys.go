@@ -123,7 +123,7 @@ var errRefillDayMissing = badRequest("`refillDay` must be provided when the refi
 func (s *Server) migrateKeys(c *call) (any, *problem) {
 	migrationID, _ := strField(c.body, "migrationId")
 	apiID, _ := strField(c.body, "apiId")
-	if p := c.rk.requireAny("api."+apiID+".create_key", "api.*.create_key"); p != nil {
+	if p := c.authorize(apiID); p != nil {
 		return nil, p
 	}
 	raw, _ := arrField(c.body, "keys")
@@ -224,11 +224,8 @@ func (s *Server) migrateKeys(c *call) (any, *problem) {
 // deleted or in another workspace. The caller holds s.mu.
 func (s *Server) liveKeyLocked(c *call, keyID, unknownDetail string) (*keyRec, *problem) {
 	k := s.keys[keyID]
-	if k == nil || k.deleted {
+	if k == nil || k.deleted || k.workspace != c.rk.workspace {
 		return nil, keyNotFound(unknownDetail)
-	}
-	if k.workspace != c.rk.workspace {
-		return nil, keyNotFound("The specified key was not found.")
 	}
 	return k, nil
 }
@@ -325,11 +322,11 @@ func (s *Server) getKey(c *call) (any, *problem) {
 	if p != nil {
 		return nil, p
 	}
-	if p := c.rk.requireAny("api.*.read_key", "api."+k.apiID+".read_key"); p != nil {
+	if p := c.authorize(k.apiID); p != nil {
 		return nil, p
 	}
 	if decrypt {
-		if p := c.rk.requireAny("api.*.decrypt_key", "api."+k.apiID+".decrypt_key"); p != nil {
+		if p := c.rk.requireAny(alternatives("api.{apiId}.decrypt_key", k.apiID)...); p != nil {
 			return nil, p
 		}
 		return nil, precondition("The API for this key does not support key encryption.")
@@ -349,7 +346,7 @@ func (s *Server) updateKey(c *call) (any, *problem) {
 	if p != nil {
 		return nil, p
 	}
-	if p := c.rk.requireAny("api.*.update_key", "api."+k.apiID+".update_key"); p != nil {
+	if p := c.authorize(k.apiID); p != nil {
 		return nil, p
 	}
 	ws := s.workspaceLocked(k.workspace)
@@ -473,7 +470,7 @@ func (s *Server) setRoles(c *call) (any, *problem) {
 	if p != nil {
 		return nil, p
 	}
-	if p := c.rk.requireAny("api.*.update_key", "api."+k.apiID+".update_key"); p != nil {
+	if p := c.authorize(k.apiID); p != nil {
 		return nil, p
 	}
 	ws := s.workspaceLocked(k.workspace)
@@ -518,13 +515,21 @@ func (s *Server) setPermissions(c *call) (any, *problem) {
 	if p != nil {
 		return nil, p
 	}
-	if p := c.rk.requireAny("api.*.update_key", "api."+k.apiID+".update_key"); p != nil {
+	if p := c.authorize(k.apiID); p != nil {
 		return nil, p
 	}
 	ws := s.workspaceLocked(k.workspace)
 	byID := map[string]*permission{}
 	for _, perm := range ws.permissions {
 		byID[perm.id] = perm
+	}
+	for _, slug := range stringList(slugs) {
+		if byID[slug] == nil && ws.permissions[slug] == nil {
+			if p := c.authorizeNewPermission(k.apiID); p != nil {
+				return nil, p
+			}
+			break
+		}
 	}
 	perms := []*permission{}
 	seen := map[*permission]bool{}
@@ -558,7 +563,7 @@ func (s *Server) deleteKey(c *call) (any, *problem) {
 	if p != nil {
 		return nil, p
 	}
-	if p := c.rk.requireAny("api.*.delete_key", "api."+k.apiID+".delete_key"); p != nil {
+	if p := c.authorize(k.apiID); p != nil {
 		return nil, p
 	}
 	if permanent {

@@ -199,12 +199,12 @@ func TestGetKey(t *testing.T) {
 		t.Errorf("detail %q", d)
 	}
 	e.srv.AddRootKey("ws_2", "root_2", "*")
-	if d := e.postAs("Bearer root_2", "/v2/keys.getKey", map[string]any{"keyId": res.Migrated[0].KeyID}).problem(t, 404, TypeKeyNotFound); d != "The specified key was not found." {
+	if d := e.postAs("Bearer root_2", "/v2/keys.getKey", map[string]any{"keyId": res.Migrated[0].KeyID}).problem(t, 404, TypeKeyNotFound); d != "We could not find the requested key." {
 		t.Errorf("detail %q", d)
 	}
 	e.srv.AddRootKey(e.seed.WorkspaceID, "scoped", "api.api_other.read_key")
 	d = e.postAs("Bearer scoped", "/v2/keys.getKey", map[string]any{"keyId": res.Migrated[0].KeyID}).problem(t, 403, TypeInsufficientPermissions)
-	if d != "Missing one of these permissions: api.*.read_key or api.api_local.read_key" {
+	if d != "Missing one of these permissions: api.api_local.read_key or api.*.read_key" {
 		t.Errorf("detail %q", d)
 	}
 	e.post("/v2/keys.getKey", map[string]any{"keyId": res.Migrated[0].KeyID, "decrypt": true}).problem(t, 412, TypePreconditionFailed)
@@ -370,7 +370,7 @@ func TestSetRolesAndPermissions(t *testing.T) {
 	if d != "The specified key was not found." {
 		t.Errorf("detail %q", d)
 	}
-	e.srv.AddRootKey(e.seed.WorkspaceID, "updater", "api.api_local.update_key")
+	e.srv.AddRootKey(e.seed.WorkspaceID, "updater", "api.api_local.update_key", "rbac.*.add_permission_to_key", "rbac.*.remove_permission_from_key", "rbac.*.create_permission")
 	e.postAs("Bearer updater", "/v2/keys.setPermissions", map[string]any{"keyId": id, "permissions": []string{"c"}}).ok(t, nil)
 }
 
@@ -379,7 +379,7 @@ func TestDeleteKey(t *testing.T) {
 	ids := e.migrateRaw("soft", "hard")
 	e.srv.AddRootKey(e.seed.WorkspaceID, "reader", "api.*.read_key")
 	d := e.postAs("Bearer reader", "/v2/keys.deleteKey", map[string]any{"keyId": ids[0]}).problem(t, 403, TypeInsufficientPermissions)
-	if d != "Missing one of these permissions: api.*.delete_key or api.api_local.delete_key" {
+	if d != "Missing one of these permissions: api.api_local.delete_key or api.*.delete_key" {
 		t.Errorf("detail %q", d)
 	}
 	a := e.post("/v2/keys.deleteKey", map[string]any{"keyId": ids[0]})

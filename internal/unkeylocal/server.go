@@ -115,6 +115,7 @@ func NewServer(opts Options) *Server {
 		"/v2/apis.getApi":         {getAPISchema(), (*Server).getAPI},
 		"/v2/apis.deleteApi":      {deleteAPISchema(), (*Server).deleteAPI},
 		"/v2/apis.listKeys":       {listKeysSchema(), (*Server).listKeys},
+		livenessPath:              {}, // served by liveness, before routing
 	}
 	return s
 }
@@ -156,6 +157,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // process runs a request for real and writes the answer.
 func (s *Server) process(w http.ResponseWriter, in *incoming) int { //nolint:unparam // the status written, as every writer here returns it
 	r := in.r
+	if r.URL.Path == livenessPath {
+		return s.liveness(w, r)
+	}
 	rt, ok := s.routes[r.URL.Path]
 	if !ok {
 		return writeProblem(w, notFound(TypeRouteNotFound, "The requested route "+r.URL.Path+" does not exist."))
@@ -199,6 +203,20 @@ func (s *Server) process(w http.ResponseWriter, in *incoming) int { //nolint:unp
 		return writeProblem(w, p)
 	}
 	return writeData(w, data)
+}
+
+const livenessPath = "/v2/liveness"
+
+// liveness is GET /v2/liveness: no root key, {"data":{"message":"OK"}}.
+func (s *Server) liveness(w http.ResponseWriter, r *http.Request) int {
+	if r.Method != http.MethodGet {
+		p := &problem{status: 405, title: "Method Not Allowed", detail: "The route " + r.URL.Path + " only accepts GET.", typ: TypeMethodNotAllowed}
+		p.header = http.Header{"Allow": {http.MethodGet}}
+		return writeProblem(w, p)
+	}
+	return writeData(w, struct {
+		Message string `json:"message"`
+	}{"OK"})
 }
 
 // bearer checks the Authorization header's format. A missing header is a

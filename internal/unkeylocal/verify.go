@@ -69,26 +69,10 @@ type verifyRatelimitData struct {
 
 var notFoundAnswer = verifyResponse{Valid: false, Code: CodeNotFound}
 
-// hasAnyVerifyPermission is Unkey's check that a root key can verify keys
-// of at least one API.
-func (rk *rootKey) hasAnyVerifyPermission() bool {
-	if rk.permissions["*"] {
-		return true
-	}
-	for p := range rk.permissions {
-		if strings.HasPrefix(p, "api.") && strings.HasSuffix(p, ".verify_key") {
-			return true
-		}
-	}
-	return false
-}
-
 // verifyKey is keys.verifyKey: always 200 (with code) once the request is
-// valid and the root key may verify keys at all.
+// valid. A root key that may not verify the key's API gets NOT_FOUND, as
+// for a key that does not exist.
 func (s *Server) verifyKey(c *call) (any, *problem) {
-	if !c.rk.hasAnyVerifyPermission() {
-		return nil, forbidden("api.*.verify_key", "api.<API_ID>.verify_key")
-	}
 	rawKey, _ := strField(c.body, "key")
 	migrationID, withMigration := strField(c.body, "migrationId")
 	query, hasQuery := strField(c.body, "permissions")
@@ -118,7 +102,7 @@ func (s *Server) verifyKey(c *call) (any, *problem) {
 	if k.deleted || s.apis[k.apiID] == nil || s.apis[k.apiID].deleted {
 		return notFoundAnswer, nil
 	}
-	if !c.rk.has("api.*.verify_key") && !c.rk.has("api."+k.apiID+".verify_key") {
+	if c.authorize(k.apiID) != nil {
 		// A permission error would tell that the key exists.
 		return notFoundAnswer, nil
 	}
@@ -201,7 +185,7 @@ func (s *Server) findMigratedLocked(c *call, rawKey, migrationID string) (*keyRe
 		return nil, &problem{status: 400, title: "Bad Request", detail: "Invalid key format", typ: TypeAuthMalformed}
 	}
 	k := s.byHash[h]
-	if k == nil || k.deleted {
+	if k == nil || k.deleted || k.workspace != c.rk.workspace || c.authorize(k.apiID) != nil {
 		return nil, nil
 	}
 	if k.pendingMigration == migrationID {
