@@ -126,7 +126,7 @@ func (s *Server) listKeys(c *call) (any, *problem) {
 			next = k.id
 			break
 		}
-		data = append(data, keyResponseOf(k))
+		data = append(data, s.keyResponseOf(k))
 	}
 	return page{data: data, hasMore: next != "", cursor: next}, nil
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
+	"strconv"
 	"time"
 )
 
@@ -59,14 +59,42 @@ func readRatelimits(arr []any) []ratelimitInput {
 	return out
 }
 
-// canonicalJSON re-encodes a decoded object the way Unkey stores meta
-// (json.Marshal of a map: sorted keys, compact).
+// canonicalJSON re-encodes a decoded object the way Unkey stores meta:
+// json.Marshal of a map[string]any (sorted keys, compact), whose numbers
+// went through float64, so 1e3 comes back 1000, 1.50 as 1.5 and
+// 9007199254740993 as 9007199254740992.
 func canonicalJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
+	b, err := json.Marshal(throughFloat64(v))
 	if err != nil {
 		return nil
 	}
 	return b
+}
+
+// throughFloat64 turns the json.Numbers of a decoded tree into float64s,
+// as decoding into any does on Unkey's server.
+func throughFloat64(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil {
+			return x // out of float64's range: left as sent
+		}
+		return f
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = throughFloat64(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = throughFloat64(e)
+		}
+		return out
+	}
+	return v
 }
 
 func dedupe(in []string) []string {
@@ -273,11 +301,11 @@ type ratelimitResponse struct {
 	AutoApply bool   `json:"autoApply"`
 }
 
-// keyResponse renders a key as keys.getKey and apis.listKeys do: zero
+// keyResponseOf renders a key as keys.getKey and apis.listKeys do: zero
 // values are omitted, credits only appear with a remaining count, and
 // permissions are the key's direct permissions (roles created here carry
-// none).
-func keyResponseOf(k *keyRec) keyResponse {
+// none). Roles, permissions and rate limits come in a new order each time.
+func (s *Server) keyResponseOf(k *keyRec) keyResponse {
 	out := keyResponse{
 		KeyID: k.id, Start: k.start, Enabled: k.enabled, Name: k.name,
 		CreatedAt: k.createdAt, UpdatedAt: k.updatedAt, LastUsedAt: k.lastUsedAt,
@@ -291,7 +319,6 @@ func keyResponseOf(k *keyRec) keyResponse {
 	for _, p := range k.permissions {
 		out.Permissions = append(out.Permissions, p.slug)
 	}
-	sort.Strings(out.Permissions)
 	for _, r := range k.roles {
 		out.Roles = append(out.Roles, r.name)
 	}
@@ -310,6 +337,9 @@ func keyResponseOf(k *keyRec) keyResponse {
 	for _, r := range k.ratelimits {
 		out.Ratelimits = append(out.Ratelimits, ratelimitResponse{ID: r.id, Name: r.name, Limit: r.limit, Duration: r.duration, AutoApply: r.autoApply})
 	}
+	shuffle(s, out.Roles)
+	shuffle(s, out.Permissions)
+	shuffle(s, out.Ratelimits)
 	return out
 }
 
@@ -331,7 +361,7 @@ func (s *Server) getKey(c *call) (any, *problem) {
 		}
 		return nil, precondition("The API for this key does not support key encryption.")
 	}
-	return keyResponseOf(k), nil
+	return s.keyResponseOf(k), nil
 }
 
 // updateKey is keys.updateKey: an omitted field is left alone, null clears

@@ -28,6 +28,7 @@ package unkeylocal
 import (
 	"errors"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"strings"
@@ -40,6 +41,11 @@ type Options struct {
 	// MaxBodyBytes is the largest request body accepted; 0 means 10 MiB,
 	// Unkey's default cap.
 	MaxBodyBytes int64
+
+	// ShuffleSeed seeds the order in which a key's roles, permissions and
+	// rate limits come back (always shuffled, as Unkey promises no order);
+	// 0 picks a random seed. Set it to make a failing test reproducible.
+	ShuffleSeed uint64
 
 	// AcceptNullRatelimits makes keys.updateKey accept "ratelimits": null and
 	// clear the key's rate limits. Unkey's OpenAPI schema types ratelimits as
@@ -75,6 +81,9 @@ type Server struct {
 
 	faultMu sync.Mutex
 	faults  []*faultRule
+
+	shuffleMu sync.Mutex
+	shuffler  *rand.Rand
 }
 
 type route struct {
@@ -102,6 +111,7 @@ func NewServer(opts Options) *Server {
 		migrations: map[string]*migrationRec{},
 		keys:       map[string]*keyRec{},
 		byHash:     map[string]*keyRec{},
+		shuffler:   newShuffler(opts.ShuffleSeed),
 	}
 	s.routes = map[string]route{
 		"/v2/keys.migrateKeys":    {migrateKeysSchema(), (*Server).migrateKeys},
@@ -246,7 +256,8 @@ func checkContentType(ct string) *problem {
 		return badRequest("Invalid Content-Type header", fieldError{Location: "header.Content-Type", Message: "Failed to parse Content-Type header: " + err.Error()})
 	}
 	if !strings.EqualFold(mediaType, "application/json") {
-		return &problem{status: 415, title: "Bad Request", detail: "Unsupported Content-Type: " + mediaType, typ: TypeUnsupportedMediaType}
+		return badRequest("Unsupported Content-Type: "+mediaType,
+			fieldError{Location: "header.Content-Type", Message: "unsupported media type " + mediaType + ", want application/json", Fix: fix("Send Content-Type: application/json")})
 	}
 	return nil
 }

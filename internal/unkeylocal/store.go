@@ -320,3 +320,17 @@ func (a *apiRec) sortedLiveKeys() []*keyRec {
 	})
 	return out
 }
+
+func newShuffler(seed uint64) *rand.Rand {
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	return rand.New(rand.NewPCG(seed, seed))
+}
+
+// shuffle puts a list of an answer in a new order, as Unkey's answers do.
+func shuffle[T any](s *Server, list []T) {
+	s.shuffleMu.Lock()
+	defer s.shuffleMu.Unlock()
+	s.shuffler.Shuffle(len(list), func(i, j int) { list[i], list[j] = list[j], list[i] })
+}

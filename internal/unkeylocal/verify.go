@@ -139,10 +139,8 @@ func (s *Server) verifyKey(c *call) (any, *problem) {
 		}
 	}
 	if code == CodeValid {
+		// A migrated key's start stays "" on Unkey, verified or not.
 		k.lastUsedAt = now.UnixMilli()
-		if k.start == "" {
-			k.start = startOf(rawKey)
-		}
 	}
 
 	enabled := k.enabled
@@ -165,6 +163,9 @@ func (s *Server) verifyKey(c *call) (any, *problem) {
 	if k.identity != nil {
 		out.Identity = &identityResponse{ID: k.identity.id, ExternalID: k.identity.externalID}
 	}
+	shuffle(s, out.Roles)
+	shuffle(s, out.Permissions)
+	shuffle(s, out.Ratelimits)
 	return out, nil
 }
 
@@ -196,39 +197,10 @@ func (s *Server) findMigratedLocked(c *call, rawKey, migrationID string) (*keyRe
 		delete(s.byHash, k.hash)
 		k.hash = native
 		s.byHash[native] = k
-		k.start = seamStart(rawKey)
 		k.pendingMigration = ""
 		k.updatedAt = time.Now().UnixMilli()
 	}
 	return k, nil
-}
-
-// seamStart is the start Unkey records for a re-hashed seamapi key:
-// prefix_ and the first four characters of short_long.
-func seamStart(rawKey string) string {
-	parts := strings.Split(rawKey, "_")
-	prefix := strings.Join(parts[:len(parts)-2], "_")
-	rest := parts[len(parts)-2] + "_" + parts[len(parts)-1]
-	if len(rest) > 4 {
-		rest = rest[:4]
-	}
-	return prefix + "_" + rest
-}
-
-// startOf is the start recorded for a migrated key verified natively: the
-// prefix (up to the last underscore) and four more characters.
-func startOf(rawKey string) string {
-	if i := strings.LastIndexByte(rawKey, '_'); i >= 0 {
-		rest := rawKey[i+1:]
-		if len(rest) > 4 {
-			rest = rest[:4]
-		}
-		return rawKey[:i+1] + rest
-	}
-	if len(rawKey) > 4 {
-		return rawKey[:4]
-	}
-	return rawKey
 }
 
 func (k *keyRec) permissionSet() map[string]bool {
