@@ -47,6 +47,10 @@ type Options struct {
 	// 0 picks a random seed. Set it to make a failing test reproducible.
 	ShuffleSeed uint64
 
+	// Latency makes requests take time and wait in line like on Unkey's
+	// server (UnkeyLatency); the zero value answers at once.
+	Latency Latency
+
 	// AcceptNullRatelimits makes keys.updateKey accept "ratelimits": null and
 	// clear the key's rate limits. Unkey's OpenAPI schema types ratelimits as
 	// an array (not nullable), so the real server's validator rejects null
@@ -67,6 +71,7 @@ const (
 type Server struct {
 	maxBody int64
 	routes  map[string]route
+	latency *latencyGate // nil: no latency model
 
 	mu         sync.RWMutex // guards the data below
 	workspaces map[string]*workspace
@@ -112,6 +117,7 @@ func NewServer(opts Options) *Server {
 		keys:       map[string]*keyRec{},
 		byHash:     map[string]*keyRec{},
 		shuffler:   newShuffler(opts.ShuffleSeed),
+		latency:    newLatencyGate(opts.Latency),
 	}
 	s.routes = map[string]route{
 		"/v2/keys.migrateKeys":    {migrateKeysSchema(), (*Server).migrateKeys},
@@ -208,7 +214,14 @@ func (s *Server) process(w http.ResponseWriter, in *incoming) int { //nolint:unp
 		return writeProblem(w, p)
 	}
 	body, _ := in.tree.(map[string]any) // validateBody has checked it is an object
-	data, p := rt.handler(s, &call{rk: rk, body: body, path: r.URL.Path})
+	keys, _ := body["keys"].([]any)
+	var data any
+	served := s.latency.serve(r.Context(), len(keys), func() {
+		data, p = rt.handler(s, &call{rk: rk, body: body, path: r.URL.Path})
+	})
+	if !served {
+		return 0 // the client gave up waiting
+	}
 	if p != nil {
 		return writeProblem(w, p)
 	}
