@@ -135,9 +135,9 @@ func TestMigrateKeysPermissions(t *testing.T) {
 	unknown := map[string]any{"migrationId": e.seed.MigrationID, "apiId": "api_other", "keys": body["keys"]}
 	e.postAs("Bearer reader", "/v2/keys.migrateKeys", unknown).problem(t, 403, TypeInsufficientPermissions)
 	for _, perm := range []string{"api.*.create_key", "api.api_local.create_key"} {
-		e.srv.AddRootKey(e.seed.WorkspaceID, "creator", perm)
+		e.srv.AddRootKey(e.seed.WorkspaceID, "creator_"+perm, perm)
 		var res migrated
-		e.postAs("Bearer creator", "/v2/keys.migrateKeys", map[string]any{"migrationId": e.seed.MigrationID, "apiId": e.seed.APIID,
+		e.postAs("Bearer creator_"+perm, "/v2/keys.migrateKeys", map[string]any{"migrationId": e.seed.MigrationID, "apiId": e.seed.APIID,
 			"keys": []map[string]any{{"hash": NativeHash(perm)}}}).ok(t, &res)
 		if len(res.Migrated) != 1 {
 			t.Fatalf("%s: %+v", perm, res)

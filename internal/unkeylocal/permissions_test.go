@@ -62,6 +62,14 @@ var permissionFixtures = map[string]func(e *env) target{
 	},
 }
 
+// rootKeyWith creates a new root key of the seeded workspace holding
+// permissions and returns its Authorization header.
+func (e *env) rootKeyWith(permissions ...string) string {
+	key := newID("unkey_root")
+	e.srv.AddRootKey(e.seed.WorkspaceID, key, permissions...)
+	return "Bearer " + key
+}
+
 // freshKey migrates a new key into the seeded API and returns its ID.
 func (e *env) freshKey() string {
 	e.t.Helper()
@@ -114,14 +122,12 @@ func TestPermissionTable(t *testing.T) {
 					apiID = tg.apiID
 				}
 				exact := grant(rule.needs, apiID)
-				e.srv.AddRootKey(e.seed.WorkspaceID, "exact", exact...)
-				e.expectServed(t, "exact "+fmt.Sprint(exact), e.postAs("Bearer exact", path, tg.body), tg)
+				e.expectServed(t, "exact "+fmt.Sprint(exact), e.postAs(e.rootKeyWith(exact...), path, tg.body), tg)
 
 				for i, need := range rule.needs {
 					without := slices.Delete(slices.Clone(exact), i, i+1)
-					e.srv.AddRootKey(e.seed.WorkspaceID, "without", without...)
 					tg := fixture(e)
-					e.expectDenied(t, rule.denied, alternatives(need, tg.apiID), e.postAs("Bearer without", path, tg.body))
+					e.expectDenied(t, rule.denied, alternatives(need, tg.apiID), e.postAs(e.rootKeyWith(without...), path, tg.body))
 				}
 			}
 			if tg := fixture(e); tg.apiID != "" {
@@ -129,9 +135,8 @@ func TestPermissionTable(t *testing.T) {
 				if slices.Equal(other, grant(rule.needs, "*")) {
 					return // no per-API permission to get wrong
 				}
-				e.srv.AddRootKey(e.seed.WorkspaceID, "other_api", other...)
 				first := rule.needs[slices.IndexFunc(rule.needs, func(n string) bool { return strings.Contains(n, "{apiId}") })]
-				e.expectDenied(t, rule.denied, alternatives(first, tg.apiID), e.postAs("Bearer other_api", path, tg.body))
+				e.expectDenied(t, rule.denied, alternatives(first, tg.apiID), e.postAs(e.rootKeyWith(other...), path, tg.body))
 			}
 		})
 	}
@@ -252,4 +257,22 @@ func sameAnswer(a, b answer) bool {
 	_ = json.Unmarshal(a.Data, &x)
 	_ = json.Unmarshal(b.Data, &y)
 	return fmt.Sprint(x) == fmt.Sprint(y)
+}
+
+func TestRootKeyChangesTakeEffectOneRequestLate(t *testing.T) {
+	e := newEnv(t)
+	get := map[string]any{"apiId": e.seed.APIID}
+	e.srv.AddRootKey(e.seed.WorkspaceID, "changing", "api.*.read_key")
+	e.postAs("Bearer changing", "/v2/apis.getApi", get).problem(t, 403, TypeInsufficientPermissions)
+	e.srv.AddRootKey(e.seed.WorkspaceID, "changing", "api.*.read_api")
+	// Unkey's cached copy answers once more.
+	e.postAs("Bearer changing", "/v2/apis.getApi", get).problem(t, 403, TypeInsufficientPermissions)
+	e.postAs("Bearer changing", "/v2/apis.getApi", get).ok(t, nil)
+	e.postAs("Bearer changing", "/v2/apis.getApi", get).ok(t, nil)
+	// Taking a permission away is late too, and two changes in a row land
+	// as the last one.
+	e.srv.AddRootKey(e.seed.WorkspaceID, "changing", "api.*.read_key")
+	e.srv.AddRootKey(e.seed.WorkspaceID, "changing")
+	e.postAs("Bearer changing", "/v2/apis.getApi", get).ok(t, nil)
+	e.postAs("Bearer changing", "/v2/keys.getKey", map[string]any{"keyId": e.freshKey()}).problem(t, 403, TypeInsufficientPermissions)
 }

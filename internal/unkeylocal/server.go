@@ -23,6 +23,32 @@
 //   - Error bodies are application/problem+json, which Unkey's Go SDK only
 //     decodes for 429s; other errors reach SDK users as *apierrors.APIError
 //     with the problem in Body.
+//
+// Where Unkey's server and this one could differ, this one is at least as
+// strict, so that what passes here passes against Unkey:
+//   - Every endpoint checks the permissions of one table,
+//     endpointPermissions (api.<apiId>.X or api.*.X, rbac.*.X, ...); a root
+//     key missing one gets 403 "Missing one of these permissions: ...",
+//     except keys.verifyKey (200 NOT_FOUND) and apis.listKeys (404
+//     api_not_found). A changed root key (AddRootKey again) keeps its old
+//     permissions for one more request, as Unkey's cached copy does.
+//   - Everything of another workspace is answered exactly as a thing that
+//     does not exist (404 api_not_found, key_not_found, migration_not_found).
+//   - A key's roles, permissions and rate limits come back in a new order
+//     in every keys.getKey, keys.verifyKey and apis.listKeys answer
+//     (Options.ShuffleSeed makes the orders reproducible).
+//   - meta numbers go through float64: 1e3 comes back 1000, 1.50 as 1.5,
+//     9007199254740993 as 9007199254740992.
+//   - A wrong Content-Type is a 400 invalid_input with one errors entry; a
+//     migrated key's start stays "" after verification.
+//   - Options.Latency (UnkeyLatency) makes requests cost Unkey's time and
+//     wait in line for one of two slots; off by default.
+//
+// For tests of a misconfigured or absent Unkey: GET /v2/liveness answers
+// as Unkey's does (no root key needed); ImpersonateNonUnkey makes the server
+// answer as a web server that is not Unkey (an HTML page everywhere, a bare
+// 404 at /v2/liveness); UnreachableURL is a loopback URL nothing listens on,
+// and StartStoppableTestServer's stop function makes a server go away.
 package unkeylocal
 
 import (
@@ -275,12 +301,17 @@ func checkContentType(ct string) *problem {
 	return nil
 }
 
+// authenticate finds a root key. A changed root key is served as it was
+// for one more request (Unkey's cached copy), then as changed.
 func (s *Server) authenticate(token string) (*rootKey, *problem) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	rk, ok := s.rootKeys[token]
 	if !ok {
 		return nil, &problem{status: 401, title: "Unauthorized", detail: "The provided root key is invalid.", typ: TypeRootKeyNotFound}
+	}
+	if rk.next != nil {
+		s.rootKeys[token] = rk.next
 	}
 	return rk, nil
 }

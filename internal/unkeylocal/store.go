@@ -31,6 +31,7 @@ type permission struct{ id, slug string }
 type rootKey struct {
 	workspace   string
 	permissions map[string]bool
+	next        *rootKey // a change not seen yet: it takes over after one request
 }
 
 type apiRec struct {
