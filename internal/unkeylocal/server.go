@@ -157,7 +157,6 @@ func NewServer(opts Options) *Server {
 		"/v2/apis.getApi":         {getAPISchema(), (*Server).getAPI},
 		"/v2/apis.deleteApi":      {deleteAPISchema(), (*Server).deleteAPI},
 		"/v2/apis.listKeys":       {listKeysSchema(), (*Server).listKeys},
-		livenessPath:              {}, // served by liveness, before routing
 	}
 	return s
 }
