@@ -72,14 +72,12 @@ func canonicalJSON(v any) json.RawMessage {
 }
 
 // throughFloat64 turns the json.Numbers of a decoded tree into float64s,
-// as decoding into any does on Unkey's server.
+// as decoding into any does on Unkey's server. checkMetaNumbers has
+// refused numbers out of float64's range.
 func throughFloat64(v any) any {
 	switch x := v.(type) {
 	case json.Number:
-		f, err := strconv.ParseFloat(string(x), 64)
-		if err != nil {
-			return x // out of float64's range: left as sent
-		}
+		f, _ := strconv.ParseFloat(string(x), 64)
 		return f
 	case map[string]any:
 		out := make(map[string]any, len(x))
@@ -95,6 +93,31 @@ func throughFloat64(v any) any {
 		return out
 	}
 	return v
+}
+
+// checkMetaNumbers refuses a meta with a number float64 cannot hold (such
+// as 1e400), which Unkey's server fails to decode.
+func checkMetaNumbers(location string, v any) *problem {
+	switch x := v.(type) {
+	case json.Number:
+		if _, err := strconv.ParseFloat(string(x), 64); err != nil {
+			return badRequest("Failed to parse request body",
+				fieldError{Location: location, Message: "json: cannot unmarshal number " + string(x) + " into Go value of type float64"})
+		}
+	case map[string]any:
+		for k, e := range x {
+			if p := checkMetaNumbers(location+"."+k, e); p != nil {
+				return p
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if p := checkMetaNumbers(fmt.Sprintf("%s[%d]", location, i), e); p != nil {
+				return p
+			}
+		}
+	}
+	return nil
 }
 
 func dedupe(in []string) []string {
@@ -159,6 +182,9 @@ func (s *Server) migrateKeys(c *call) (any, *problem) {
 	refillDayMissing := false
 	for i, x := range raw {
 		m, _ := x.(map[string]any)
+		if p := checkMetaNumbers(fmt.Sprintf("body.keys[%d].meta", i), m["meta"]); p != nil {
+			return nil, p
+		}
 		keys[i] = readNewKey(m)
 		if r := keys[i].refill; r != nil && r.interval == "monthly" && r.refillDay == nil {
 			refillDayMissing = true
@@ -382,6 +408,9 @@ func (s *Server) updateKey(c *call) (any, *problem) {
 	ws := s.workspaceLocked(k.workspace)
 
 	// Everything that can fail is checked before anything changes.
+	if p := checkMetaNumbers("body.meta", b["meta"]); p != nil {
+		return nil, p
+	}
 	var refill *refillInput
 	credits, creditsSet := field(b, "credits")
 	if cm, ok := credits.(map[string]any); ok {

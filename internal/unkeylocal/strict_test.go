@@ -104,6 +104,17 @@ func TestMetaNumbersGoThroughFloat64(t *testing.T) {
 		t.Errorf("after migrateKeys: %s, want %s", got.Meta, want)
 	}
 	e.post("/v2/keys.updateKey", `{"keyId":"`+id+`","meta":{"n":12.50e1}}`).ok(t, nil)
+	// A number float64 cannot hold is refused, and nothing changes.
+	a := e.post("/v2/keys.updateKey", `{"keyId":"`+id+`","meta":{"n":[1,1e400]}}`)
+	a.problem(t, 400, TypeInvalidInput)
+	if len(a.Error.Errors) != 1 || a.Error.Errors[0].Location != "body.meta.n[1]" {
+		t.Errorf("%s", a)
+	}
+	body = `{"migrationId":"` + e.seed.MigrationID + `","apiId":"` + e.seed.APIID + `","keys":[{"hash":"` + NativeHash("sk_huge") + `","meta":{"n":-1e999}}]}`
+	e.post("/v2/keys.migrateKeys", body).problem(t, 400, TypeInvalidInput)
+	if e.stored("sk_huge") {
+		t.Error("a key with an unreadable meta was migrated")
+	}
 	e.post("/v2/keys.verifyKey", map[string]any{"key": "sk_meta"}).ok(t, &got)
 	if string(got.Meta) != `{"n":125}` {
 		t.Errorf("after updateKey, verifyKey: %s", got.Meta)
