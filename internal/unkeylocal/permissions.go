@@ -67,6 +67,10 @@ func (c *call) authorize(apiID string) *problem {
 	return rule.denied.answer(c.rk.missing(rule.needs, apiID))
 }
 
+// allowed reports whether the root key of a call holds what its endpoint
+// needs for an API.
+func (c *call) allowed(apiID string) bool { return c.authorize(apiID) == nil }
+
 // authorizeNewPermission checks what creating a permission needs beyond
 // authorize.
 func (c *call) authorizeNewPermission(apiID string) *problem {

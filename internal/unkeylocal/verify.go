@@ -102,7 +102,7 @@ func (s *Server) verifyKey(c *call) (any, *problem) {
 	if k.deleted || s.apis[k.apiID] == nil || s.apis[k.apiID].deleted {
 		return notFoundAnswer, nil
 	}
-	if c.authorize(k.apiID) != nil {
+	if !c.allowed(k.apiID) {
 		// A permission error would tell that the key exists.
 		return notFoundAnswer, nil
 	}
@@ -186,7 +186,7 @@ func (s *Server) findMigratedLocked(c *call, rawKey, migrationID string) (*keyRe
 		return nil, &problem{status: 400, title: "Bad Request", detail: "Invalid key format", typ: TypeAuthMalformed}
 	}
 	k := s.byHash[h]
-	if k == nil || k.deleted || k.workspace != c.rk.workspace || c.authorize(k.apiID) != nil {
+	if k == nil || k.deleted || k.workspace != c.rk.workspace || !c.allowed(k.apiID) {
 		return nil, nil
 	}
 	if k.pendingMigration == migrationID {
