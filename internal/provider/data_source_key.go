@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-jsontypes/jsontypes"
@@ -77,7 +79,7 @@ func (d *keyDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, re
 				},
 			},
 			"ratelimits": schema.ListNestedAttribute{
-				Description: "The key's rate limits.",
+				Description: "The key's rate limits, ordered by name.",
 				Computed:    true,
 				NestedObject: schema.NestedAttributeObject{
 					Attributes: map[string]schema.Attribute{
@@ -123,8 +125,8 @@ func keyDataFrom(id types.String, info unkeyclient.KeyInfo) *keyDataModel {
 		Enabled:     types.BoolValue(info.Enabled),
 		Expires:     timetypes.NewRFC3339Null(),
 		CreatedAt:   timetypes.NewRFC3339TimeValue(time.UnixMilli(info.CreatedAtMs).UTC()),
-		Roles:       nonNilStrings(info.Roles),
-		Permissions: nonNilStrings(info.Permissions),
+		Roles:       sortedStrings(info.Roles),
+		Permissions: sortedStrings(info.Permissions),
 	}
 	if info.Meta != nil {
 		if raw, err := json.Marshal(info.Meta); err == nil {
@@ -140,7 +142,9 @@ func keyDataFrom(id types.String, info unkeyclient.KeyInfo) *keyDataModel {
 			m.Credits.Refill = &refillModel{Interval: types.StringValue(r.Interval), Amount: types.Int64Value(r.Amount), RefillDay: types.Int64PointerValue(r.RefillDay)}
 		}
 	}
-	for _, rl := range info.Ratelimits {
+	// Unkey answers in no promised order: by name, the same value every read.
+	rls := slices.SortedFunc(slices.Values(info.Ratelimits), func(a, b unkeyclient.Ratelimit) int { return strings.Compare(a.Name, b.Name) })
+	for _, rl := range rls {
 		m.Ratelimits = append(m.Ratelimits, ratelimitModel{
 			Name: types.StringValue(rl.Name), Limit: types.Int64Value(rl.Limit),
 			Duration: types.StringValue((time.Duration(rl.DurationMs) * time.Millisecond).String()), AutoApply: types.BoolValue(rl.AutoApply),
@@ -149,9 +153,10 @@ func keyDataFrom(id types.String, info unkeyclient.KeyInfo) *keyDataModel {
 	return m
 }
 
-func nonNilStrings(s []string) []string {
+// sortedStrings is a sorted copy of s, never nil.
+func sortedStrings(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
-	return s
+	return slices.Sorted(slices.Values(s))
 }

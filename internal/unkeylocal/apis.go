@@ -8,7 +8,7 @@ import (
 // createAPI is apis.createApi.
 func (s *Server) createAPI(c *call) (any, *problem) {
 	name, _ := strField(c.body, "name")
-	if p := c.rk.requireAny("api.*.create_api"); p != nil {
+	if p := c.authorize(""); p != nil {
 		return nil, p
 	}
 	s.mu.Lock()
@@ -41,7 +41,7 @@ func (s *Server) getAPI(c *call) (any, *problem) {
 	if p != nil {
 		return nil, p
 	}
-	if p := c.rk.requireAny("api.*.read_api", "api."+a.id+".read_api"); p != nil {
+	if p := c.authorize(a.id); p != nil {
 		return nil, p
 	}
 	return struct {
@@ -60,7 +60,7 @@ func (s *Server) deleteAPI(c *call) (any, *problem) {
 	if p != nil {
 		return nil, p
 	}
-	if p := c.rk.requireAny("api.*.delete_api", "api."+a.id+".delete_api"); p != nil {
+	if p := c.authorize(a.id); p != nil {
 		return nil, p
 	}
 	if a.deleteProtected {
@@ -82,10 +82,7 @@ func (s *Server) deleteAPI(c *call) (any, *problem) {
 // in Unkey, the next cursor is the ID of the first key of the next page.
 func (s *Server) listKeys(c *call) (any, *problem) {
 	apiID, _ := strField(c.body, "apiId")
-	if p := c.rk.requireAny("api.*.read_key", "api."+apiID+".read_key"); p != nil {
-		return nil, p
-	}
-	if p := c.rk.requireAny("api.*.read_api", "api."+apiID+".read_api"); p != nil {
+	if p := c.authorize(apiID); p != nil {
 		return nil, p
 	}
 	limit := int64(100)
@@ -103,7 +100,7 @@ func (s *Server) listKeys(c *call) (any, *problem) {
 		return nil, p
 	}
 	if decrypt {
-		if p := c.rk.requireAny("api.*.decrypt_key", "api."+a.id+".decrypt_key"); p != nil {
+		if p := c.rk.requireAny(alternatives("api.{apiId}.decrypt_key", a.id)...); p != nil {
 			return nil, p
 		}
 		return nil, precondition("The requested API does not support key encryption.")
@@ -129,7 +126,7 @@ func (s *Server) listKeys(c *call) (any, *problem) {
 			next = k.id
 			break
 		}
-		data = append(data, keyResponseOf(k))
+		data = append(data, s.keyResponseOf(k))
 	}
 	return page{data: data, hasMore: next != "", cursor: next}, nil
 }

@@ -2,7 +2,10 @@ package unkeylocal
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"testing"
 	"time"
 )
 
@@ -172,4 +175,48 @@ func drop(w http.ResponseWriter) {
 	if err == nil {
 		_ = conn.Close()
 	}
+}
+
+// NonUnkeyPage is the page a server made to answer as a non-Unkey server
+// (ImpersonateNonUnkey) sends for every path.
+const NonUnkeyPage = "<!DOCTYPE html>\n<html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>\n"
+
+// ImpersonateNonUnkey makes the server answer every request as a web
+// server that is not Unkey would, as when api_url points at the wrong host:
+// 200 with NonUnkeyPage (text/html) for every path, and at /v2/liveness a
+// plain 404 without Unkey's envelope. Nothing is processed. ClearFaults
+// ends it.
+func (s *Server) ImpersonateNonUnkey() {
+	s.InjectFault(Fault{Path: livenessPath, Kind: FaultRawResponse, Status: http.StatusNotFound,
+		ContentType: "text/plain; charset=utf-8", Body: []byte("404 page not found\n")})
+	s.InjectFault(Fault{Kind: FaultRawResponse, Status: http.StatusOK,
+		ContentType: "text/html; charset=utf-8", Body: []byte(NonUnkeyPage)})
+}
+
+// UnreachableURL returns a loopback base URL that nothing listens on: a
+// connection to it is refused. The port was free a moment ago and the
+// system hands free ports out in turn, so another listener taking it
+// during a test is unlikely.
+func UnreachableURL(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+// StartStoppableTestServer is StartTestServer with a stop function that
+// closes the listener (waiting for requests in flight): from then on the
+// URL refuses connections, as an Unkey that went away would.
+func StartStoppableTestServer(t testing.TB, opts Options) (*Server, string, func()) {
+	t.Helper()
+	s := NewServer(opts)
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return s, ts.URL, ts.Close
 }

@@ -169,3 +169,67 @@ func TestFaultRulesInOrder(t *testing.T) {
 		t.Error(FaultDelay.String())
 	}
 }
+
+// get sends a GET without a root key and returns the raw answer.
+func get(t *testing.T, url string) (int, string, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = res.Body.Close() }()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, res.Header.Get("Content-Type"), string(b)
+}
+
+func TestLiveness(t *testing.T) {
+	e := newEnv(t)
+	status, ct, body := get(t, e.url+"/v2/liveness")
+	if status != 200 || ct != "application/json" || !strings.HasPrefix(body, `{"meta":{"requestId":"req_`) || !strings.HasSuffix(body, `"data":{"message":"OK"}}`) {
+		t.Fatalf("%d %s %s", status, ct, body)
+	}
+	// Only GET, as on Unkey.
+	e.post("/v2/liveness", "{}").problem(t, 405, TypeMethodNotAllowed)
+}
+
+func TestImpersonateNonUnkey(t *testing.T) {
+	e := newEnv(t)
+	e.srv.ImpersonateNonUnkey()
+	if status, ct, body := get(t, e.url+"/v2/liveness"); status != 404 || strings.Contains(body, "requestId") || strings.Contains(ct, "json") {
+		t.Errorf("liveness: %d %s %s", status, ct, body)
+	}
+	req := e.migrateRequest("sk_never")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || string(b) != NonUnkeyPage {
+		t.Errorf("migrateKeys: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), b)
+	}
+	if e.stored("sk_never") {
+		t.Error("a non-Unkey server processed the request")
+	}
+	e.srv.ClearFaults()
+	if status, _, _ := get(t, e.url+"/v2/liveness"); status != 200 {
+		t.Errorf("ClearFaults left it a non-Unkey server: %d", status)
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	if _, err := http.Get(UnreachableURL(t) + "/v2/liveness"); err == nil {
+		t.Error("UnreachableURL was reached")
+	}
+	_, url, stop := StartStoppableTestServer(t, Options{})
+	if status, _, _ := get(t, url+"/v2/liveness"); status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	stop()
+	if _, err := http.Get(url + "/v2/liveness"); err == nil {
+		t.Error("a stopped server was reached")
+	}
+}

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
+	"strconv"
 	"time"
 )
 
@@ -59,14 +59,65 @@ func readRatelimits(arr []any) []ratelimitInput {
 	return out
 }
 
-// canonicalJSON re-encodes a decoded object the way Unkey stores meta
-// (json.Marshal of a map: sorted keys, compact).
+// canonicalJSON re-encodes a decoded object the way Unkey stores meta:
+// json.Marshal of a map[string]any (sorted keys, compact), whose numbers
+// went through float64, so 1e3 comes back 1000, 1.50 as 1.5 and
+// 9007199254740993 as 9007199254740992.
 func canonicalJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
+	b, err := json.Marshal(throughFloat64(v))
 	if err != nil {
 		return nil
 	}
 	return b
+}
+
+// throughFloat64 turns the json.Numbers of a decoded tree into float64s,
+// as decoding into any does on Unkey's server. checkMetaNumbers has
+// refused numbers out of float64's range.
+func throughFloat64(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, _ := strconv.ParseFloat(string(x), 64)
+		return f
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = throughFloat64(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = throughFloat64(e)
+		}
+		return out
+	}
+	return v
+}
+
+// checkMetaNumbers refuses a meta with a number float64 cannot hold (such
+// as 1e400), which Unkey's server fails to decode.
+func checkMetaNumbers(location string, v any) *problem {
+	switch x := v.(type) {
+	case json.Number:
+		if _, err := strconv.ParseFloat(string(x), 64); err != nil {
+			return badRequest("Failed to parse request body",
+				fieldError{Location: location, Message: "json: cannot unmarshal number " + string(x) + " into Go value of type float64"})
+		}
+	case map[string]any:
+		for k, e := range x {
+			if p := checkMetaNumbers(location+"."+k, e); p != nil {
+				return p
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if p := checkMetaNumbers(fmt.Sprintf("%s[%d]", location, i), e); p != nil {
+				return p
+			}
+		}
+	}
+	return nil
 }
 
 func dedupe(in []string) []string {
@@ -123,7 +174,7 @@ var errRefillDayMissing = badRequest("`refillDay` must be provided when the refi
 func (s *Server) migrateKeys(c *call) (any, *problem) {
 	migrationID, _ := strField(c.body, "migrationId")
 	apiID, _ := strField(c.body, "apiId")
-	if p := c.rk.requireAny("api."+apiID+".create_key", "api.*.create_key"); p != nil {
+	if p := c.authorize(apiID); p != nil {
 		return nil, p
 	}
 	raw, _ := arrField(c.body, "keys")
@@ -131,6 +182,9 @@ func (s *Server) migrateKeys(c *call) (any, *problem) {
 	refillDayMissing := false
 	for i, x := range raw {
 		m, _ := x.(map[string]any)
+		if p := checkMetaNumbers(fmt.Sprintf("body.keys[%d].meta", i), m["meta"]); p != nil {
+			return nil, p
+		}
 		keys[i] = readNewKey(m)
 		if r := keys[i].refill; r != nil && r.interval == "monthly" && r.refillDay == nil {
 			refillDayMissing = true
@@ -224,11 +278,8 @@ func (s *Server) migrateKeys(c *call) (any, *problem) {
 // deleted or in another workspace. The caller holds s.mu.
 func (s *Server) liveKeyLocked(c *call, keyID, unknownDetail string) (*keyRec, *problem) {
 	k := s.keys[keyID]
-	if k == nil || k.deleted {
+	if k == nil || k.deleted || k.workspace != c.rk.workspace {
 		return nil, keyNotFound(unknownDetail)
-	}
-	if k.workspace != c.rk.workspace {
-		return nil, keyNotFound("The specified key was not found.")
 	}
 	return k, nil
 }
@@ -276,11 +327,11 @@ type ratelimitResponse struct {
 	AutoApply bool   `json:"autoApply"`
 }
 
-// keyResponse renders a key as keys.getKey and apis.listKeys do: zero
+// keyResponseOf renders a key as keys.getKey and apis.listKeys do: zero
 // values are omitted, credits only appear with a remaining count, and
 // permissions are the key's direct permissions (roles created here carry
-// none).
-func keyResponseOf(k *keyRec) keyResponse {
+// none). Roles, permissions and rate limits come in a new order each time.
+func (s *Server) keyResponseOf(k *keyRec) keyResponse {
 	out := keyResponse{
 		KeyID: k.id, Start: k.start, Enabled: k.enabled, Name: k.name,
 		CreatedAt: k.createdAt, UpdatedAt: k.updatedAt, LastUsedAt: k.lastUsedAt,
@@ -294,7 +345,6 @@ func keyResponseOf(k *keyRec) keyResponse {
 	for _, p := range k.permissions {
 		out.Permissions = append(out.Permissions, p.slug)
 	}
-	sort.Strings(out.Permissions)
 	for _, r := range k.roles {
 		out.Roles = append(out.Roles, r.name)
 	}
@@ -313,6 +363,9 @@ func keyResponseOf(k *keyRec) keyResponse {
 	for _, r := range k.ratelimits {
 		out.Ratelimits = append(out.Ratelimits, ratelimitResponse{ID: r.id, Name: r.name, Limit: r.limit, Duration: r.duration, AutoApply: r.autoApply})
 	}
+	shuffle(s, out.Roles)
+	shuffle(s, out.Permissions)
+	shuffle(s, out.Ratelimits)
 	return out
 }
 
@@ -325,16 +378,16 @@ func (s *Server) getKey(c *call) (any, *problem) {
 	if p != nil {
 		return nil, p
 	}
-	if p := c.rk.requireAny("api.*.read_key", "api."+k.apiID+".read_key"); p != nil {
+	if p := c.authorize(k.apiID); p != nil {
 		return nil, p
 	}
 	if decrypt {
-		if p := c.rk.requireAny("api.*.decrypt_key", "api."+k.apiID+".decrypt_key"); p != nil {
+		if p := c.rk.requireAny(alternatives("api.{apiId}.decrypt_key", k.apiID)...); p != nil {
 			return nil, p
 		}
 		return nil, precondition("The API for this key does not support key encryption.")
 	}
-	return keyResponseOf(k), nil
+	return s.keyResponseOf(k), nil
 }
 
 // updateKey is keys.updateKey: an omitted field is left alone, null clears
@@ -349,12 +402,15 @@ func (s *Server) updateKey(c *call) (any, *problem) {
 	if p != nil {
 		return nil, p
 	}
-	if p := c.rk.requireAny("api.*.update_key", "api."+k.apiID+".update_key"); p != nil {
+	if p := c.authorize(k.apiID); p != nil {
 		return nil, p
 	}
 	ws := s.workspaceLocked(k.workspace)
 
 	// Everything that can fail is checked before anything changes.
+	if p := checkMetaNumbers("body.meta", b["meta"]); p != nil {
+		return nil, p
+	}
 	var refill *refillInput
 	credits, creditsSet := field(b, "credits")
 	if cm, ok := credits.(map[string]any); ok {
@@ -473,7 +529,7 @@ func (s *Server) setRoles(c *call) (any, *problem) {
 	if p != nil {
 		return nil, p
 	}
-	if p := c.rk.requireAny("api.*.update_key", "api."+k.apiID+".update_key"); p != nil {
+	if p := c.authorize(k.apiID); p != nil {
 		return nil, p
 	}
 	ws := s.workspaceLocked(k.workspace)
@@ -518,13 +574,21 @@ func (s *Server) setPermissions(c *call) (any, *problem) {
 	if p != nil {
 		return nil, p
 	}
-	if p := c.rk.requireAny("api.*.update_key", "api."+k.apiID+".update_key"); p != nil {
+	if p := c.authorize(k.apiID); p != nil {
 		return nil, p
 	}
 	ws := s.workspaceLocked(k.workspace)
 	byID := map[string]*permission{}
 	for _, perm := range ws.permissions {
 		byID[perm.id] = perm
+	}
+	for _, slug := range stringList(slugs) {
+		if byID[slug] == nil && ws.permissions[slug] == nil {
+			if p := c.authorizeNewPermission(k.apiID); p != nil {
+				return nil, p
+			}
+			break
+		}
 	}
 	perms := []*permission{}
 	seen := map[*permission]bool{}
@@ -558,7 +622,7 @@ func (s *Server) deleteKey(c *call) (any, *problem) {
 	if p != nil {
 		return nil, p
 	}
-	if p := c.rk.requireAny("api.*.delete_key", "api."+k.apiID+".delete_key"); p != nil {
+	if p := c.authorize(k.apiID); p != nil {
 		return nil, p
 	}
 	if permanent {

@@ -69,10 +69,7 @@ func precondition(detail string) *problem {
 
 // forbidden is the 403 for a root key that holds none of the permissions.
 func forbidden(perms ...string) *problem {
-	detail := "Missing permission: " + perms[0]
-	if len(perms) > 1 {
-		detail = "Missing one of these permissions: " + strings.Join(perms, " or ")
-	}
+	detail := "Missing one of these permissions: " + strings.Join(perms, " or ")
 	return &problem{status: 403, title: "Insufficient Permissions", detail: detail, typ: TypeInsufficientPermissions}
 }
 

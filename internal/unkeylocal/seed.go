@@ -15,7 +15,11 @@ func (s *Server) AddWorkspace(workspaceID string) {
 
 // AddRootKey creates a root key in a workspace with permission strings such
 // as "api.*.create_key" or "api.api_123.read_key"; "*" allows everything.
-// Adding an existing root key replaces it.
+//
+// Adding an existing root key replaces it one request late, as on Unkey,
+// whose server answers the next request of that root key from its cached
+// copy: the first request after the change still sees the old permissions.
+// Tests that need a change at once use a new root key.
 func (s *Server) AddRootKey(workspaceID, key string, permissions ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -24,7 +28,12 @@ func (s *Server) AddRootKey(workspaceID, key string, permissions ...string) {
 	for _, p := range permissions {
 		perms[p] = true
 	}
-	s.rootKeys[key] = &rootKey{workspace: workspaceID, permissions: perms}
+	rk := &rootKey{workspace: workspaceID, permissions: perms}
+	if cached := s.rootKeys[key]; cached != nil {
+		cached.next = rk
+		return
+	}
+	s.rootKeys[key] = rk
 }
 
 // AddAPI creates an API with a chosen ID. Adding an existing ID renames it

@@ -23,11 +23,38 @@
 //   - Error bodies are application/problem+json, which Unkey's Go SDK only
 //     decodes for 429s; other errors reach SDK users as *apierrors.APIError
 //     with the problem in Body.
+//
+// Where Unkey's server and this one could differ, this one is at least as
+// strict, so that what passes here passes against Unkey:
+//   - Every endpoint checks the permissions of one table,
+//     endpointPermissions (api.<apiId>.X or api.*.X, rbac.*.X, ...); a root
+//     key missing one gets 403 "Missing one of these permissions: ...",
+//     except keys.verifyKey (200 NOT_FOUND) and apis.listKeys (404
+//     api_not_found). A changed root key (AddRootKey again) keeps its old
+//     permissions for one more request, as Unkey's cached copy does.
+//   - Everything of another workspace is answered exactly as a thing that
+//     does not exist (404 api_not_found, key_not_found, migration_not_found).
+//   - A key's roles, permissions and rate limits come back in a new order
+//     in every keys.getKey, keys.verifyKey and apis.listKeys answer
+//     (Options.ShuffleSeed makes the orders reproducible).
+//   - meta numbers go through float64: 1e3 comes back 1000, 1.50 as 1.5,
+//     9007199254740993 as 9007199254740992.
+//   - A wrong Content-Type is a 400 invalid_input with one errors entry; a
+//     migrated key's start stays "" after verification.
+//   - Options.Latency (UnkeyLatency) makes requests cost Unkey's time and
+//     wait in line for one of two slots; off by default.
+//
+// For tests of a misconfigured or absent Unkey: GET /v2/liveness answers
+// as Unkey's does (no root key needed); ImpersonateNonUnkey makes the server
+// answer as a web server that is not Unkey (an HTML page everywhere, a bare
+// 404 at /v2/liveness); UnreachableURL is a loopback URL nothing listens on,
+// and StartStoppableTestServer's stop function makes a server go away.
 package unkeylocal
 
 import (
 	"errors"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"strings"
@@ -40,6 +67,15 @@ type Options struct {
 	// MaxBodyBytes is the largest request body accepted; 0 means 10 MiB,
 	// Unkey's default cap.
 	MaxBodyBytes int64
+
+	// ShuffleSeed seeds the order in which a key's roles, permissions and
+	// rate limits come back (always shuffled, as Unkey promises no order);
+	// 0 picks a random seed. Set it to make a failing test reproducible.
+	ShuffleSeed uint64
+
+	// Latency makes requests take time and wait in line like on Unkey's
+	// server (UnkeyLatency); the zero value answers at once.
+	Latency Latency
 
 	// AcceptNullRatelimits makes keys.updateKey accept "ratelimits": null and
 	// clear the key's rate limits. Unkey's OpenAPI schema types ratelimits as
@@ -61,6 +97,7 @@ const (
 type Server struct {
 	maxBody int64
 	routes  map[string]route
+	latency *latencyGate // nil: no latency model
 
 	mu         sync.RWMutex // guards the data below
 	workspaces map[string]*workspace
@@ -75,6 +112,9 @@ type Server struct {
 
 	faultMu sync.Mutex
 	faults  []*faultRule
+
+	shuffleMu sync.Mutex
+	shuffler  *rand.Rand
 }
 
 type route struct {
@@ -102,6 +142,8 @@ func NewServer(opts Options) *Server {
 		migrations: map[string]*migrationRec{},
 		keys:       map[string]*keyRec{},
 		byHash:     map[string]*keyRec{},
+		shuffler:   newShuffler(opts.ShuffleSeed),
+		latency:    newLatencyGate(opts.Latency),
 	}
 	s.routes = map[string]route{
 		"/v2/keys.migrateKeys":    {migrateKeysSchema(), (*Server).migrateKeys},
@@ -156,6 +198,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // process runs a request for real and writes the answer.
 func (s *Server) process(w http.ResponseWriter, in *incoming) int { //nolint:unparam // the status written, as every writer here returns it
 	r := in.r
+	if r.URL.Path == livenessPath {
+		return s.liveness(w, r)
+	}
 	rt, ok := s.routes[r.URL.Path]
 	if !ok {
 		return writeProblem(w, notFound(TypeRouteNotFound, "The requested route "+r.URL.Path+" does not exist."))
@@ -194,11 +239,32 @@ func (s *Server) process(w http.ResponseWriter, in *incoming) int { //nolint:unp
 		return writeProblem(w, p)
 	}
 	body, _ := in.tree.(map[string]any) // validateBody has checked it is an object
-	data, p := rt.handler(s, &call{rk: rk, body: body, path: r.URL.Path})
+	keys, _ := body["keys"].([]any)
+	var data any
+	served := s.latency.serve(r.Context(), len(keys), func() {
+		data, p = rt.handler(s, &call{rk: rk, body: body, path: r.URL.Path})
+	})
+	if !served {
+		return 0 // the client gave up waiting
+	}
 	if p != nil {
 		return writeProblem(w, p)
 	}
 	return writeData(w, data)
+}
+
+const livenessPath = "/v2/liveness"
+
+// liveness is GET /v2/liveness: no root key, {"data":{"message":"OK"}}.
+func (s *Server) liveness(w http.ResponseWriter, r *http.Request) int {
+	if r.Method != http.MethodGet {
+		p := &problem{status: 405, title: "Method Not Allowed", detail: "The route " + r.URL.Path + " only accepts GET.", typ: TypeMethodNotAllowed}
+		p.header = http.Header{"Allow": {http.MethodGet}}
+		return writeProblem(w, p)
+	}
+	return writeData(w, struct {
+		Message string `json:"message"`
+	}{"OK"})
 }
 
 // bearer checks the Authorization header's format. A missing header is a
@@ -228,17 +294,23 @@ func checkContentType(ct string) *problem {
 		return badRequest("Invalid Content-Type header", fieldError{Location: "header.Content-Type", Message: "Failed to parse Content-Type header: " + err.Error()})
 	}
 	if !strings.EqualFold(mediaType, "application/json") {
-		return &problem{status: 415, title: "Bad Request", detail: "Unsupported Content-Type: " + mediaType, typ: TypeUnsupportedMediaType}
+		return badRequest("Unsupported Content-Type: "+mediaType,
+			fieldError{Location: "header.Content-Type", Message: "unsupported media type " + mediaType + ", want application/json", Fix: fix("Send Content-Type: application/json")})
 	}
 	return nil
 }
 
+// authenticate finds a root key. A changed root key is served as it was
+// for one more request (Unkey's cached copy), then as changed.
 func (s *Server) authenticate(token string) (*rootKey, *problem) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	rk, ok := s.rootKeys[token]
 	if !ok {
 		return nil, &problem{status: 401, title: "Unauthorized", detail: "The provided root key is invalid.", typ: TypeRootKeyNotFound}
+	}
+	if rk.next != nil {
+		s.rootKeys[token] = rk.next
 	}
 	return rk, nil
 }

@@ -100,7 +100,10 @@ func TestBodyProblems(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, e.url+"/v2/keys.getKey", strings.NewReader(`{"keyId":"key_1"}`))
 	req.Header.Set("Authorization", "Bearer "+e.seed.RootKey)
 	req.Header.Set("Content-Type", "text/plain")
-	e.do(req).problem(t, 415, TypeUnsupportedMediaType)
+	// Unkey answers 400 invalid_input with one errors entry, not 415.
+	if a := e.do(req); a.problem(t, 400, TypeInvalidInput) != "Unsupported Content-Type: text/plain" || len(a.Error.Errors) != 1 || a.Error.Errors[0].Location != "header.Content-Type" {
+		t.Errorf("%s", a)
+	}
 
 	// No Content-Type at all is accepted, and so is a charset parameter.
 	for _, ct := range []string{"", "application/json; charset=utf-8"} {

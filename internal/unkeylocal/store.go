@@ -31,6 +31,7 @@ type permission struct{ id, slug string }
 type rootKey struct {
 	workspace   string
 	permissions map[string]bool
+	next        *rootKey // a change not seen yet: it takes over after one request
 }
 
 type apiRec struct {
@@ -319,4 +320,18 @@ func (a *apiRec) sortedLiveKeys() []*keyRec {
 		return 0
 	})
 	return out
+}
+
+func newShuffler(seed uint64) *rand.Rand {
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	return rand.New(rand.NewPCG(seed, seed))
+}
+
+// shuffle puts a list of an answer in a new order, as Unkey's answers do.
+func shuffle[T any](s *Server, list []T) {
+	s.shuffleMu.Lock()
+	defer s.shuffleMu.Unlock()
+	s.shuffler.Shuffle(len(list), func(i, j int) { list[i], list[j] = list[j], list[i] })
 }

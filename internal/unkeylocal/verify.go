@@ -69,26 +69,10 @@ type verifyRatelimitData struct {
 
 var notFoundAnswer = verifyResponse{Valid: false, Code: CodeNotFound}
 
-// hasAnyVerifyPermission is Unkey's check that a root key can verify keys
-// of at least one API.
-func (rk *rootKey) hasAnyVerifyPermission() bool {
-	if rk.permissions["*"] {
-		return true
-	}
-	for p := range rk.permissions {
-		if strings.HasPrefix(p, "api.") && strings.HasSuffix(p, ".verify_key") {
-			return true
-		}
-	}
-	return false
-}
-
 // verifyKey is keys.verifyKey: always 200 (with code) once the request is
-// valid and the root key may verify keys at all.
+// valid. A root key that may not verify the key's API gets NOT_FOUND, as
+// for a key that does not exist.
 func (s *Server) verifyKey(c *call) (any, *problem) {
-	if !c.rk.hasAnyVerifyPermission() {
-		return nil, forbidden("api.*.verify_key", "api.<API_ID>.verify_key")
-	}
 	rawKey, _ := strField(c.body, "key")
 	migrationID, withMigration := strField(c.body, "migrationId")
 	query, hasQuery := strField(c.body, "permissions")
@@ -118,7 +102,7 @@ func (s *Server) verifyKey(c *call) (any, *problem) {
 	if k.deleted || s.apis[k.apiID] == nil || s.apis[k.apiID].deleted {
 		return notFoundAnswer, nil
 	}
-	if !c.rk.has("api.*.verify_key") && !c.rk.has("api."+k.apiID+".verify_key") {
+	if !c.allowed(k.apiID) {
 		// A permission error would tell that the key exists.
 		return notFoundAnswer, nil
 	}
@@ -155,10 +139,8 @@ func (s *Server) verifyKey(c *call) (any, *problem) {
 		}
 	}
 	if code == CodeValid {
+		// A migrated key's start stays "" on Unkey, verified or not.
 		k.lastUsedAt = now.UnixMilli()
-		if k.start == "" {
-			k.start = startOf(rawKey)
-		}
 	}
 
 	enabled := k.enabled
@@ -181,6 +163,9 @@ func (s *Server) verifyKey(c *call) (any, *problem) {
 	if k.identity != nil {
 		out.Identity = &identityResponse{ID: k.identity.id, ExternalID: k.identity.externalID}
 	}
+	shuffle(s, out.Roles)
+	shuffle(s, out.Permissions)
+	shuffle(s, out.Ratelimits)
 	return out, nil
 }
 
@@ -201,7 +186,7 @@ func (s *Server) findMigratedLocked(c *call, rawKey, migrationID string) (*keyRe
 		return nil, &problem{status: 400, title: "Bad Request", detail: "Invalid key format", typ: TypeAuthMalformed}
 	}
 	k := s.byHash[h]
-	if k == nil || k.deleted {
+	if k == nil || k.deleted || k.workspace != c.rk.workspace || !c.allowed(k.apiID) {
 		return nil, nil
 	}
 	if k.pendingMigration == migrationID {
@@ -212,39 +197,10 @@ func (s *Server) findMigratedLocked(c *call, rawKey, migrationID string) (*keyRe
 		delete(s.byHash, k.hash)
 		k.hash = native
 		s.byHash[native] = k
-		k.start = seamStart(rawKey)
 		k.pendingMigration = ""
 		k.updatedAt = time.Now().UnixMilli()
 	}
 	return k, nil
-}
-
-// seamStart is the start Unkey records for a re-hashed seamapi key:
-// prefix_ and the first four characters of short_long.
-func seamStart(rawKey string) string {
-	parts := strings.Split(rawKey, "_")
-	prefix := strings.Join(parts[:len(parts)-2], "_")
-	rest := parts[len(parts)-2] + "_" + parts[len(parts)-1]
-	if len(rest) > 4 {
-		rest = rest[:4]
-	}
-	return prefix + "_" + rest
-}
-
-// startOf is the start recorded for a migrated key verified natively: the
-// prefix (up to the last underscore) and four more characters.
-func startOf(rawKey string) string {
-	if i := strings.LastIndexByte(rawKey, '_'); i >= 0 {
-		rest := rawKey[i+1:]
-		if len(rest) > 4 {
-			rest = rest[:4]
-		}
-		return rawKey[:i+1] + rest
-	}
-	if len(rawKey) > 4 {
-		return rawKey[:4]
-	}
-	return rawKey
 }
 
 func (k *keyRec) permissionSet() map[string]bool {

@@ -7,3 +7,9 @@ data "unkey_key" "acme" {
 output "acme_key_enabled" {
   value = data.unkey_key.acme.enabled
 }
+
+# Rate limits are ordered by name and roles and permissions are sets, so
+# every read gives the same value whatever order Unkey answers in.
+output "acme_rate_limits" {
+  value = { for rl in data.unkey_key.acme.ratelimits : rl.name => rl.limit }
+}

@@ -1,0 +1,275 @@
+package unkeylocal
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// target is a request to an endpoint and the API it acts on.
+type target struct {
+	body  map[string]any
+	apiID string
+	// verifyOK marks a keys.verifyKey request that must verify as VALID.
+	verifyOK bool
+}
+
+// permissionFixtures make, for every endpoint, a fresh request that
+// succeeds for a root key with the permissions the endpoint needs (things
+// it deletes are made anew each time).
+var permissionFixtures = map[string]func(e *env) target{
+	"/v2/keys.migrateKeys": func(e *env) target {
+		return target{map[string]any{"migrationId": e.seed.MigrationID, "apiId": e.seed.APIID,
+			"keys": []map[string]any{{"hash": NativeHash(newID("fixture"))}}}, e.seed.APIID, false}
+	},
+	"/v2/keys.updateKey": func(e *env) target {
+		return target{map[string]any{"keyId": e.freshKey(), "name": "renamed"}, e.seed.APIID, false}
+	},
+	"/v2/keys.setRoles": func(e *env) target {
+		e.srv.AddRole(e.seed.WorkspaceID, "admin")
+		return target{map[string]any{"keyId": e.freshKey(), "roles": []string{"admin"}}, e.seed.APIID, false}
+	},
+	"/v2/keys.setPermissions": func(e *env) target {
+		e.migrate(map[string]any{"hash": NativeHash(newID("perm_holder")), "permissions": []string{"documents.read"}})
+		return target{map[string]any{"keyId": e.freshKey(), "permissions": []string{"documents.read"}}, e.seed.APIID, false}
+	},
+	"/v2/keys.deleteKey": func(e *env) target {
+		return target{map[string]any{"keyId": e.freshKey()}, e.seed.APIID, false}
+	},
+	"/v2/keys.getKey": func(e *env) target {
+		return target{map[string]any{"keyId": e.freshKey()}, e.seed.APIID, false}
+	},
+	"/v2/keys.verifyKey": func(e *env) target {
+		raw := newID("sk_fixture")
+		e.migrateRaw(raw)
+		return target{map[string]any{"key": raw}, e.seed.APIID, true}
+	},
+	"/v2/apis.getApi": func(e *env) target {
+		return target{map[string]any{"apiId": e.seed.APIID}, e.seed.APIID, false}
+	},
+	"/v2/apis.createApi": func(e *env) target {
+		return target{map[string]any{"name": "fixture"}, "", false}
+	},
+	"/v2/apis.deleteApi": func(e *env) target {
+		id := newID("api")
+		e.srv.AddAPI(e.seed.WorkspaceID, id, "doomed")
+		return target{map[string]any{"apiId": id}, id, false}
+	},
+	"/v2/apis.listKeys": func(e *env) target {
+		return target{map[string]any{"apiId": e.seed.APIID}, e.seed.APIID, false}
+	},
+}
+
+// rootKeyWith creates a new root key of the seeded workspace holding
+// permissions and returns its Authorization header.
+func (e *env) rootKeyWith(permissions ...string) string {
+	key := newID("unkey_root")
+	e.srv.AddRootKey(e.seed.WorkspaceID, key, permissions...)
+	return "Bearer " + key
+}
+
+// freshKey migrates a new key into the seeded API and returns its ID.
+func (e *env) freshKey() string {
+	e.t.Helper()
+	return e.migrateRaw(newID("sk_fresh"))[0]
+}
+
+// grant is the permissions that hold needs: apiID "*" grants api.*.X, an
+// API ID grants api.<apiID>.X.
+func grant(needs []string, apiID string) []string {
+	out := make([]string, len(needs))
+	for i, n := range needs {
+		out[i] = strings.ReplaceAll(n, "{apiId}", apiID)
+	}
+	return out
+}
+
+func TestEveryRouteHasAPermissionRow(t *testing.T) {
+	for path := range NewServer(Options{}).routes {
+		rule, ok := endpointPermissions[path]
+		if !ok || len(rule.needs) == 0 {
+			t.Errorf("%s: no row in endpointPermissions", path)
+		}
+		if permissionFixtures[path] == nil {
+			t.Errorf("%s: no fixture in permissionFixtures to test its row", path)
+		}
+	}
+}
+
+// TestPermissionTable walks endpointPermissions: a root key holding exactly
+// what an endpoint needs (for every API, or for the API at hand) is served,
+// and one missing any one permission, or holding it for another API only, is
+// refused the way the endpoint refuses.
+func TestPermissionTable(t *testing.T) {
+	e := newEnv(t)
+	for path, rule := range endpointPermissions {
+		fixture := permissionFixtures[path]
+		if fixture == nil {
+			t.Logf("%s: not served here yet", path)
+			continue
+		}
+		t.Run(strings.TrimPrefix(path, "/v2/"), func(t *testing.T) {
+			e.t = t
+			for _, scope := range []string{"*", "own API"} {
+				tg := fixture(e)
+				apiID := "*"
+				if scope == "own API" {
+					apiID = tg.apiID
+				}
+				exact := grant(rule.needs, apiID)
+				e.expectServed(t, "exact "+fmt.Sprint(exact), e.postAs(e.rootKeyWith(exact...), path, tg.body), tg)
+
+				for i, need := range rule.needs {
+					without := slices.Delete(slices.Clone(exact), i, i+1)
+					tg := fixture(e)
+					e.expectDenied(t, rule.denied, alternatives(need, tg.apiID), e.postAs(e.rootKeyWith(without...), path, tg.body))
+				}
+			}
+			if tg := fixture(e); tg.apiID != "" {
+				other := grant(rule.needs, "api_other")
+				if slices.Equal(other, grant(rule.needs, "*")) {
+					return // no per-API permission to get wrong
+				}
+				first := rule.needs[slices.IndexFunc(rule.needs, func(n string) bool { return strings.Contains(n, "{apiId}") })]
+				e.expectDenied(t, rule.denied, alternatives(first, tg.apiID), e.postAs(e.rootKeyWith(other...), path, tg.body))
+			}
+		})
+	}
+	e.t = t
+}
+
+func (e *env) expectServed(t *testing.T, who string, a answer, tg target) {
+	t.Helper()
+	if a.Status != 200 {
+		t.Fatalf("%s: want 200, got %s", who, a)
+	}
+	if tg.verifyOK {
+		var v verifyResponse
+		a.ok(t, &v)
+		if !v.Valid || v.Code != CodeValid {
+			t.Fatalf("%s: want a valid key, got %s", who, a.Data)
+		}
+	}
+}
+
+func (e *env) expectDenied(t *testing.T, d denial, alts []string, a answer) {
+	t.Helper()
+	switch d {
+	case denyForbidden:
+		detail := a.problem(t, 403, TypeInsufficientPermissions)
+		if want := "Missing one of these permissions: " + strings.Join(alts, " or "); detail != want {
+			t.Errorf("detail %q, want %q", detail, want)
+		}
+	case denyAPINotFound:
+		a.problem(t, 404, TypeAPINotFound)
+	case denyKeyNotFound:
+		var v verifyResponse
+		a.ok(t, &v)
+		if v.Valid || v.Code != CodeNotFound || v.KeyID != "" {
+			t.Errorf("want NOT_FOUND without a key ID, got %s", a.Data)
+		}
+	}
+}
+
+func TestSetPermissionsNeedsCreatePermissionForANewOne(t *testing.T) {
+	e := newEnv(t)
+	rule := endpointPermissions["/v2/keys.setPermissions"]
+	e.srv.AddRootKey(e.seed.WorkspaceID, "no_create", grant(rule.needs, "*")...)
+	body := map[string]any{"keyId": e.freshKey(), "permissions": []string{"brand.new"}}
+	d := e.postAs("Bearer no_create", "/v2/keys.setPermissions", body).problem(t, 403, TypeInsufficientPermissions)
+	if d != "Missing one of these permissions: rbac.*.create_permission" {
+		t.Errorf("detail %q", d)
+	}
+	if k, _ := e.srv.KeyByID(body["keyId"].(string)); len(k.Permissions) != 0 {
+		t.Errorf("a refused request changed the key: %v", k.Permissions)
+	}
+	e.srv.AddRootKey(e.seed.WorkspaceID, "create", append(grant(rule.needs, "*"), "rbac.*.create_permission")...)
+	e.postAs("Bearer create", "/v2/keys.setPermissions", body).ok(t, nil)
+}
+
+// TestOtherWorkspacesLookMissing: for every endpoint, a root key of another
+// workspace holding every permission gets exactly the answer it would get
+// for a thing that does not exist.
+func TestOtherWorkspacesLookMissing(t *testing.T) {
+	e := newEnv(t)
+	e.srv.AddRootKey("ws_2", "root_2", "*")
+	e.srv.AddAPI("ws_2", "api_ws2", "theirs")
+	e.srv.AddMigration("ws_2", "mig_ws2", AlgorithmSHA256)
+	const other = "Bearer root_2"
+	keyID := e.freshKey()
+	raw := newID("sk_ws1")
+	e.migrateRaw(raw)
+	e.srv.AddRole(e.seed.WorkspaceID, "admin")
+	e.srv.AddRole("ws_2", "admin")
+
+	cases := []struct {
+		path           string
+		theirs, absent map[string]any
+	}{
+		{"/v2/keys.migrateKeys",
+			map[string]any{"migrationId": e.seed.MigrationID, "apiId": e.seed.APIID, "keys": []map[string]any{{"hash": NativeHash("x1")}}},
+			map[string]any{"migrationId": "mig_ws2", "apiId": "api_missing", "keys": []map[string]any{{"hash": NativeHash("x1")}}}},
+		{"/v2/keys.migrateKeys",
+			map[string]any{"migrationId": e.seed.MigrationID, "apiId": "api_ws2", "keys": []map[string]any{{"hash": NativeHash("x2")}}},
+			map[string]any{"migrationId": "mig_missing", "apiId": "api_ws2", "keys": []map[string]any{{"hash": NativeHash("x2")}}}},
+		{"/v2/keys.getKey", map[string]any{"keyId": keyID}, map[string]any{"keyId": "key_missing"}},
+		{"/v2/keys.updateKey", map[string]any{"keyId": keyID, "name": "x"}, map[string]any{"keyId": "key_missing", "name": "x"}},
+		{"/v2/keys.setRoles", map[string]any{"keyId": keyID, "roles": []string{"admin"}}, map[string]any{"keyId": "key_missing", "roles": []string{"admin"}}},
+		{"/v2/keys.setPermissions", map[string]any{"keyId": keyID, "permissions": []string{"p"}}, map[string]any{"keyId": "key_missing", "permissions": []string{"p"}}},
+		{"/v2/keys.deleteKey", map[string]any{"keyId": keyID}, map[string]any{"keyId": "key_missing"}},
+		{"/v2/keys.verifyKey", map[string]any{"key": raw}, map[string]any{"key": "sk_missing"}},
+		{"/v2/keys.verifyKey", map[string]any{"key": raw, "migrationId": e.seed.MigrationID}, map[string]any{"key": "sk_missing", "migrationId": "mig_missing"}},
+		{"/v2/apis.getApi", map[string]any{"apiId": e.seed.APIID}, map[string]any{"apiId": "api_missing"}},
+		{"/v2/apis.deleteApi", map[string]any{"apiId": e.seed.APIID}, map[string]any{"apiId": "api_missing"}},
+		{"/v2/apis.listKeys", map[string]any{"apiId": e.seed.APIID}, map[string]any{"apiId": "api_missing"}},
+	}
+	for _, tc := range cases {
+		theirs, absent := e.postAs(other, tc.path, tc.theirs), e.postAs(other, tc.path, tc.absent)
+		if !sameAnswer(theirs, absent) {
+			t.Errorf("%s: another workspace's thing answers\n  %s\nbut a missing one\n  %s", tc.path, theirs, absent)
+		}
+		if theirs.Status == 200 && tc.path != "/v2/keys.verifyKey" {
+			t.Errorf("%s: served another workspace: %s", tc.path, theirs)
+		}
+	}
+	if k, ok := e.srv.KeyByID(keyID); !ok || k.Deleted || k.Name != "" || len(k.Roles) != 0 || len(k.Permissions) != 0 {
+		t.Errorf("another workspace changed the key: %+v", k)
+	}
+	if _, ok := e.srv.KeyByHash(NativeHash("x1")); ok {
+		t.Error("another workspace migrated into this one")
+	}
+}
+
+// sameAnswer compares two answers but for their request IDs.
+func sameAnswer(a, b answer) bool {
+	if a.Status != b.Status {
+		return false
+	}
+	if a.Error != nil || b.Error != nil {
+		return a.Error != nil && b.Error != nil && a.Error.Type == b.Error.Type && a.Error.Detail == b.Error.Detail
+	}
+	var x, y any
+	_ = json.Unmarshal(a.Data, &x)
+	_ = json.Unmarshal(b.Data, &y)
+	return fmt.Sprint(x) == fmt.Sprint(y)
+}
+
+func TestRootKeyChangesTakeEffectOneRequestLate(t *testing.T) {
+	e := newEnv(t)
+	get := map[string]any{"apiId": e.seed.APIID}
+	e.srv.AddRootKey(e.seed.WorkspaceID, "changing", "api.*.read_key")
+	e.postAs("Bearer changing", "/v2/apis.getApi", get).problem(t, 403, TypeInsufficientPermissions)
+	e.srv.AddRootKey(e.seed.WorkspaceID, "changing", "api.*.read_api")
+	// Unkey's cached copy answers once more.
+	e.postAs("Bearer changing", "/v2/apis.getApi", get).problem(t, 403, TypeInsufficientPermissions)
+	e.postAs("Bearer changing", "/v2/apis.getApi", get).ok(t, nil)
+	e.postAs("Bearer changing", "/v2/apis.getApi", get).ok(t, nil)
+	// Taking a permission away is late too, and two changes in a row land
+	// as the last one.
+	e.srv.AddRootKey(e.seed.WorkspaceID, "changing", "api.*.read_key")
+	e.srv.AddRootKey(e.seed.WorkspaceID, "changing")
+	e.postAs("Bearer changing", "/v2/apis.getApi", get).ok(t, nil)
+	e.postAs("Bearer changing", "/v2/keys.getKey", map[string]any{"keyId": e.freshKey()}).problem(t, 403, TypeInsufficientPermissions)
+}
