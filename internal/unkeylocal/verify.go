@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -172,14 +173,15 @@ func (s *Server) verifyKey(c *call) (any, *problem) {
 	if k.expires != nil {
 		out.Expires = *k.expires
 	}
-	for _, p := range k.permissions {
-		out.Permissions = append(out.Permissions, p.slug)
+	for p := range k.permissionSet() {
+		out.Permissions = append(out.Permissions, p)
 	}
+	sort.Strings(out.Permissions)
 	for _, r := range k.roles {
 		out.Roles = append(out.Roles, r.name)
 	}
 	if k.identity != nil {
-		out.Identity = &identityResponse{ID: k.identity.id, ExternalID: k.identity.externalID}
+		out.Identity = &identityResponse{ID: k.identity.id, ExternalID: k.identity.externalID, Meta: k.identity.meta}
 	}
 	return out, nil
 }
@@ -251,6 +253,9 @@ func (k *keyRec) permissionSet() map[string]bool {
 	set := make(map[string]bool, len(k.permissions))
 	for _, p := range k.permissions {
 		set[p.slug] = true
+	}
+	for _, slug := range k.rolePermissionSlugs() { // what its roles grant
+		set[slug] = true
 	}
 	return set
 }
