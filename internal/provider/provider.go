@@ -221,7 +221,8 @@ func rootKeyFromCLIConfig(file string) (string, error) {
 }
 
 func (p *unkeyProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewKeyMigrationResource, NewAPIResource}
+	return []func() resource.Resource{NewKeyMigrationResource, NewAPIResource,
+		NewPermissionResource, NewRoleResource, NewIdentityResource}
 }
 
 func (p *unkeyProvider) DataSources(context.Context) []func() datasource.DataSource {
