@@ -106,7 +106,7 @@ resource "unkey_role" "test" {
 				},
 			},
 			{
-				Config:      cfg("edits in another way"),
+				Config: cfg("edits in another way"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("unkey_role.test", plancheck.ResourceActionDestroyBeforeCreate)},
 				},
