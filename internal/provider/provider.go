@@ -226,7 +226,8 @@ func (p *unkeyProvider) Resources(context.Context) []func() resource.Resource {
 }
 
 func (p *unkeyProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewAPIDataSource, NewKeyDataSource}
+	return []func() datasource.DataSource{NewAPIDataSource, NewKeyDataSource,
+		NewPermissionDataSource, NewRoleDataSource, NewIdentityDataSource}
 }
 
 func (p *unkeyProvider) Functions(context.Context) []func() function.Function {
