@@ -222,7 +222,7 @@ func rootKeyFromCLIConfig(file string) (string, error) {
 
 func (p *unkeyProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{NewKeyMigrationResource, NewAPIResource,
-		NewPermissionResource, NewRoleResource, NewIdentityResource}
+		NewPermissionResource, NewRoleResource, NewIdentityResource, NewKeyResource}
 }
 
 func (p *unkeyProvider) DataSources(context.Context) []func() datasource.DataSource {
