@@ -63,6 +63,7 @@ func (d *identityDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 			},
 		},
 	}
+	resp.Schema.Description += permissionsSection("data.unkey_identity")
 }
 
 func (d *identityDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {

@@ -47,6 +47,7 @@ func (d *permissionDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 			"description": schema.StringAttribute{Description: "The permission's description; null when it has none.", Computed: true},
 		},
 	}
+	resp.Schema.Description += permissionsSection("data.unkey_permission")
 }
 
 func (d *permissionDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {

@@ -88,6 +88,7 @@ func (r *identityResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 			"ratelimits": ratelimitSetAttribute("Rate limits shared by all the identity's keys: a verification through any of them counts against the same window. Updated in place."),
 		},
 	}
+	resp.Schema.Description += permissionsSection("unkey_identity")
 }
 
 // ratelimitSetAttribute is a set of rate limits: their order means nothing

@@ -135,6 +135,7 @@ func (r *keyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 			"an import cannot read the key's plaintext, `prefix`, `byte_length` or `recoverable`, so the next apply records them from the configuration without replacing the key.",
 		Attributes: attrs,
 	}
+	resp.Schema.Description += permissionsSection("unkey_key")
 }
 
 // withDescription replaces a set attribute's description.

@@ -75,6 +75,7 @@ func (r *permissionResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			},
 		},
 	}
+	resp.Schema.Description += permissionsSection("unkey_permission")
 }
 
 func (r *permissionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
