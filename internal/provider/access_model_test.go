@@ -102,7 +102,7 @@ func TestAccAccessModel_oneApply(t *testing.T) {
 					func(*terraform.State) error {
 						got, err := u.client(t).GetIdentity(t.Context(), "acme")
 						if err != nil || len(got.Ratelimits) != 1 || got.Ratelimits[0].Limit != 2000 {
-							return fmt.Errorf("identity rate limit not changed: %+v, %v", got, err)
+							return fmt.Errorf("identity rate limit not changed: %+v, %w", got, err)
 						}
 						return nil
 					},

@@ -136,7 +136,7 @@ resource "unkey_identity" "test" {
 					}
 					got, err := u.client(t).GetIdentity(context.Background(), "acme")
 					if err != nil || len(got.Ratelimits) != 1 || got.Ratelimits[0].Limit != 10 {
-						return fmt.Errorf("adopted identity not configured: %+v, %v", got, err)
+						return fmt.Errorf("adopted identity not configured: %+v, %w", got, err)
 					}
 					return nil
 				},

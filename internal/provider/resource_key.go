@@ -244,7 +244,7 @@ func (m *keyModel) setFrom(ctx context.Context, info unkeyclient.KeyInfo) diag.D
 	m.Roles = stringSetOf(info.Roles, m.Roles)
 	m.Permissions = stringSetOf(info.Permissions, m.Permissions)
 	m.Expires = expiresValue(info.ExpiresMs, m.Expires)
-	if !(m.Enabled.IsNull() && info.Enabled) {
+	if !m.Enabled.IsNull() || !info.Enabled {
 		m.Enabled = types.BoolValue(info.Enabled)
 	}
 	m.Credits = creditsFrom(info.Credits)

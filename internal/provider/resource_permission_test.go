@@ -38,7 +38,7 @@ resource "unkey_permission" "test" {
 					id = s.RootModule().Resources["unkey_permission.test"].Primary.ID
 					p, err := u.client(t).GetPermission(context.Background(), id)
 					if err != nil || p.Slug != "documents.read" || p.Description != "reads" {
-						return fmt.Errorf("in Unkey: %+v, %v", p, err)
+						return fmt.Errorf("in Unkey: %+v, %w", p, err)
 					}
 					return nil
 				},

@@ -15,7 +15,7 @@ func createKeySchema() *schema {
 		fld("name", str().length(1, 255)),
 		fld("byteLength", integer().between(16, 255)),
 		fld("externalId", str().length(1, 255).match(externalIDPattern)),
-		fld("meta", anyObject().maxProperties(100)),
+		fld("meta", metaObject()),
 		fld("roles", rolesSchema()),
 		fld("permissions", permissionsSchema(1000)),
 		fld("expires", integer().between(0, maxExpires)),

@@ -8,10 +8,18 @@ import (
 
 // Schemas, from V2Identities*RequestBody.
 
+// metaObject is the meta of identities and created keys: any object of at
+// most 100 properties.
+func metaObject() *schema {
+	s := anyObject()
+	s.maxProps = 100
+	return s
+}
+
 func createIdentitySchema() *schema {
 	return object(
 		fld("externalId", str().length(1, 255).match(externalIDPattern)),
-		fld("meta", anyObject().maxProperties(100)),
+		fld("meta", metaObject()),
 		fld("ratelimits", array(ratelimitRequest()).count(-1, 50)),
 	).req("externalId")
 }
@@ -23,7 +31,7 @@ func identityRefSchema() *schema {
 func updateIdentitySchema() *schema {
 	return object(
 		fld("identity", str().length(1, -1)),
-		fld("meta", anyObject().maxProperties(100)),
+		fld("meta", metaObject()),
 		fld("ratelimits", array(ratelimitRequest()).count(-1, 50)),
 	).req("identity")
 }
