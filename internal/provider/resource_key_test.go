@@ -3,8 +3,10 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -14,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeylocal"
 )
 
@@ -196,4 +199,51 @@ resource "unkey_key" "test" {
 			},
 		},
 	})
+}
+
+// After `terraform import` of a bare key ID, the attributes the import could
+// not read are recorded by an in-place update, never by replacing the key.
+func TestAccKey_importByKeyIDDoesNotReplace(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 to run acceptance tests")
+	}
+	u := startLocalUnkey(t)
+	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
+	w.WriteConfig(u.providerBlock() + fmt.Sprintf(`
+resource "unkey_key" "test" {
+  api_id      = %q
+  prefix      = "imp"
+  byte_length = 20
+  name        = "imported"
+}
+`, u.Seed.APIID))
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := w.Run(args[0], args[1:]...)
+		if err != nil {
+			t.Fatalf("terraform %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	run("apply", "-auto-approve")
+	id, _ := w.State("unkey_key.test")["id"].(string)
+	if out, err := w.Command("state", "rm", "unkey_key.test").CombinedOutput(); err != nil {
+		t.Fatalf("terraform state rm: %v\n%s", err, out)
+	}
+	run("import", "unkey_key.test", id)
+	out := run("plan")
+	if !strings.Contains(out, "updated in-place") || strings.Contains(out, "must be replaced") {
+		t.Fatalf("want an in-place update after the import:\n%s", out)
+	}
+	run("apply", "-auto-approve")
+	st := w.State("unkey_key.test")
+	if st["id"] != id || st["api_id"] != u.Seed.APIID || st["prefix"] != "imp" {
+		t.Fatalf("state after the apply: %v", st)
+	}
+	if _, ok := u.KeyByID(id); !ok {
+		t.Fatal("the key is gone")
+	}
+	if out := run("plan", "-detailed-exitcode"); !strings.Contains(out, "No changes") {
+		t.Fatalf("the plan after recording them is not empty:\n%s", out)
+	}
 }

@@ -102,8 +102,9 @@ func (r *roleResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		return
 	}
 	resp.Diagnostics.AddWarning("Replacing an Unkey role takes it from its keys",
-		fmt.Sprintf("Unkey cannot rename a role or change its description, so role %q is deleted and created again; every key that has it loses it. "+
-			"Keys of unkey_key_migration and unkey_key resources must be given the role again (change their roles after this apply).", state.Name.ValueString()))
+		fmt.Sprintf("Unkey cannot rename a role or change its description, so role %q is deleted and created again, and every key that has it loses it. "+
+			"Keys whose configured roles change to the new role in this apply get it; the others do not: unkey_key shows the loss on the next plan, "+
+			"but unkey_key_migration does not read its keys back, so its keys must be given the role again by changing their roles.", state.Name.ValueString()))
 }
 
 func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -3,6 +3,7 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
 )
 
 func TestAccRole_lifecycle(t *testing.T) {
@@ -124,4 +127,38 @@ resource "unkey_role" "test" {
 			},
 		},
 	})
+}
+
+// Changing a role's description replaces it, which takes it from its keys:
+// the plan warns, and a migrated key whose roles do not change loses it.
+func TestAccRole_replacementWarnsThatKeysLoseIt(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 to run acceptance tests")
+	}
+	u := startLocalUnkey(t)
+	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
+	h := hashOf("role_replacement_key")
+	cfg := func(description string) string {
+		return u.migrationConfig("", map[string]string{h: "      roles = [unkey_role.test.name]"}) +
+			fmt.Sprintf("resource \"unkey_role\" \"test\" {\n  name        = \"support\"\n  description = %q\n}\n", description)
+	}
+	w.WriteConfig(cfg("first"))
+	if out, err := w.Run("apply", "-auto-approve"); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	w.WriteConfig(cfg("second"))
+	out, err := w.Run("plan")
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	if flat := strings.Join(strings.Fields(out), " "); !strings.Contains(flat, "Replacing an Unkey role takes it from its keys") ||
+		!strings.Contains(flat, `role "support" is deleted and created again`) {
+		t.Fatalf("the plan does not warn about the replacement:\n%s", out)
+	}
+	if out, err := w.Run("apply", "-auto-approve"); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	if k, _ := u.KeyByHash(h); len(k.Roles) != 0 {
+		t.Fatalf("the key kept %v: the warning would be wrong", k.Roles)
+	}
 }
