@@ -221,11 +221,13 @@ func rootKeyFromCLIConfig(file string) (string, error) {
 }
 
 func (p *unkeyProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewKeyMigrationResource, NewAPIResource}
+	return []func() resource.Resource{NewKeyMigrationResource, NewAPIResource,
+		NewPermissionResource, NewRoleResource, NewIdentityResource, NewKeyResource}
 }
 
 func (p *unkeyProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewAPIDataSource, NewKeyDataSource}
+	return []func() datasource.DataSource{NewAPIDataSource, NewKeyDataSource,
+		NewPermissionDataSource, NewRoleDataSource, NewIdentityDataSource}
 }
 
 func (p *unkeyProvider) Functions(context.Context) []func() function.Function {

@@ -40,6 +40,8 @@ const DefaultRequestTimeout = 60 * time.Second
 // Client talks to one Unkey workspace with one root key.
 type Client struct {
 	sdk            *unkey.Unkey
+	http           *http.Client // for the endpoints the SDK lacks (post)
+	baseURL        string
 	rootKey        string
 	retry          RetryPolicy
 	requestTimeout time.Duration
@@ -73,7 +75,7 @@ func New(cfg Config) (*Client, error) {
 		// idempotent and 429 needs Retry-After, which the SDK ignores.
 		unkey.WithRetryConfig(retry.Config{Strategy: "none"}),
 	)
-	return &Client{sdk: sdk, rootKey: cfg.RootKey, retry: cfg.Retry.withDefaults(), requestTimeout: timeout}, nil
+	return &Client{sdk: sdk, http: httpClient, baseURL: strings.TrimRight(cfg.BaseURL, "/"), rootKey: cfg.RootKey, retry: cfg.Retry.withDefaults(), requestTimeout: timeout}, nil
 }
 
 func transportOf(c *http.Client) http.RoundTripper {

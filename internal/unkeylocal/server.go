@@ -157,6 +157,19 @@ func NewServer(opts Options) *Server {
 		"/v2/apis.getApi":         {getAPISchema(), (*Server).getAPI},
 		"/v2/apis.deleteApi":      {deleteAPISchema(), (*Server).deleteAPI},
 		"/v2/apis.listKeys":       {listKeysSchema(), (*Server).listKeys},
+		"/v2/keys.createKey":      {createKeySchema(), (*Server).createKey},
+
+		"/v2/permissions.createPermission":   {createPermissionSchema(), (*Server).createPermission},
+		"/v2/permissions.getPermission":      {permissionRefSchema(), (*Server).getPermission},
+		"/v2/permissions.deletePermission":   {permissionRefSchema(), (*Server).deletePermission},
+		"/v2/permissions.createRole":         {createRoleSchema(), (*Server).createRole},
+		"/v2/permissions.getRole":            {roleRefSchema(), (*Server).getRole},
+		"/v2/permissions.deleteRole":         {roleRefSchema(), (*Server).deleteRole},
+		"/v2/permissions.setRolePermissions": {setRolePermissionsSchema(), (*Server).setRolePermissions},
+		"/v2/identities.createIdentity":      {createIdentitySchema(), (*Server).createIdentity},
+		"/v2/identities.getIdentity":         {identityRefSchema(), (*Server).getIdentity},
+		"/v2/identities.updateIdentity":      {updateIdentitySchema(), (*Server).updateIdentity},
+		"/v2/identities.deleteIdentity":      {identityRefSchema(), (*Server).deleteIdentity},
 	}
 	return s
 }

@@ -60,7 +60,7 @@ func TestValidationComesBeforeTheRootKeyLookup(t *testing.T) {
 
 func TestRouting(t *testing.T) {
 	e := newEnv(t)
-	a := e.post("/v2/keys.createKey", map[string]any{"apiId": "api_local"})
+	a := e.post("/v2/keys.rerollKey", map[string]any{"keyId": "key_local"})
 	a.problem(t, 404, TypeRouteNotFound)
 
 	req, _ := http.NewRequest(http.MethodGet, e.url+"/v2/keys.getKey", nil)

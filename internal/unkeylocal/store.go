@@ -22,11 +22,18 @@ type workspace struct {
 	windowCount int
 }
 
-type identity struct{ id, externalID string }
+type identity struct {
+	id, externalID string
+	meta           json.RawMessage // nil = none; canonical JSON otherwise
+	ratelimits     []*ratelimitRec // shared by the identity's keys
+}
 
-type role struct{ id, name string }
+type role struct {
+	id, name, description string
+	permissions           []*permission
+}
 
-type permission struct{ id, slug string }
+type permission struct{ id, slug, name, description string }
 
 type rootKey struct {
 	workspace   string
@@ -221,7 +228,7 @@ func (ws *workspace) role(name string) *role {
 func (ws *workspace) permission(slug string) *permission {
 	p := ws.permissions[slug]
 	if p == nil {
-		p = &permission{id: newID("perm"), slug: slug}
+		p = &permission{id: newID("perm"), slug: slug, name: slug}
 		ws.permissions[slug] = p
 	}
 	return p

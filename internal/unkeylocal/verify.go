@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -154,14 +155,15 @@ func (s *Server) verifyKey(c *call) (any, *problem) {
 	if k.expires != nil {
 		out.Expires = *k.expires
 	}
-	for _, p := range k.permissions {
-		out.Permissions = append(out.Permissions, p.slug)
+	for p := range k.permissionSet() {
+		out.Permissions = append(out.Permissions, p)
 	}
+	sort.Strings(out.Permissions)
 	for _, r := range k.roles {
 		out.Roles = append(out.Roles, r.name)
 	}
 	if k.identity != nil {
-		out.Identity = &identityResponse{ID: k.identity.id, ExternalID: k.identity.externalID}
+		out.Identity = &identityResponse{ID: k.identity.id, ExternalID: k.identity.externalID, Meta: k.identity.meta}
 	}
 	shuffle(s, out.Roles)
 	shuffle(s, out.Permissions)
@@ -207,6 +209,9 @@ func (k *keyRec) permissionSet() map[string]bool {
 	set := make(map[string]bool, len(k.permissions))
 	for _, p := range k.permissions {
 		set[p.slug] = true
+	}
+	for _, slug := range k.rolePermissionSlugs() { // what its roles grant
+		set[slug] = true
 	}
 	return set
 }

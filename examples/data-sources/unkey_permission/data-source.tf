@@ -1,0 +1,3 @@
+data "unkey_permission" "invoices_read" {
+  slug = "invoices.read"
+}

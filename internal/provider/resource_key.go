@@ -1,0 +1,351 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-jsontypes/jsontypes"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*keyResource)(nil)
+	_ resource.ResourceWithImportState = (*keyResource)(nil)
+)
+
+// NewKeyResource is the unkey_key resource.
+func NewKeyResource() resource.Resource { return &keyResource{} }
+
+type keyResource struct {
+	data *providerData
+}
+
+type keyModel struct {
+	ID          types.String         `tfsdk:"id"`
+	APIID       types.String         `tfsdk:"api_id"`
+	Prefix      types.String         `tfsdk:"prefix"`
+	ByteLength  types.Int64          `tfsdk:"byte_length"`
+	Recoverable types.Bool           `tfsdk:"recoverable"`
+	Key         types.String         `tfsdk:"key"`
+	Name        types.String         `tfsdk:"name"`
+	ExternalID  types.String         `tfsdk:"external_id"`
+	Meta        jsontypes.Normalized `tfsdk:"meta"`
+	Roles       types.Set            `tfsdk:"roles"`
+	Permissions types.Set            `tfsdk:"permissions"`
+	Expires     types.String         `tfsdk:"expires"`
+	Enabled     types.Bool           `tfsdk:"enabled"`
+	Credits     *creditsModel        `tfsdk:"credits"`
+	Ratelimits  types.Set            `tfsdk:"ratelimits"`
+}
+
+var keyPrefixPattern = regexp.MustCompile(`^[a-zA-Z0-9_]+$`)
+
+func (r *keyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_key"
+}
+
+// The settings Unkey takes only when it creates a key: changing them
+// replaces the key, except after an import, which cannot read them.
+func creationOnlyString() []planmodifier.String {
+	return []planmodifier.String{stringplanmodifier.RequiresReplaceIf(changedFromKnown, "Changing it replaces the key.", "Changing it replaces the key.")}
+}
+
+func changedFromKnown(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+	resp.RequiresReplace = !req.StateValue.IsNull()
+}
+
+func (r *keyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	attrs := keySettingsAttributes()
+	attrs["ratelimits"] = ratelimitSetAttribute("Rate limits of the key alone (an identity's rate limits are shared by its keys).")
+	attrs["external_id"] = schema.StringAttribute{
+		Description: "The ID of the key's owner in your system (1–255 characters of letters, digits and `_.-`); the key belongs to the identity of that external ID " +
+			"(`unkey_identity`), which Unkey creates if needed.",
+		Optional: true,
+		Validators: []validator.String{
+			stringvalidator.LengthBetween(1, 255),
+			stringvalidator.RegexMatches(externalIDPattern, "may contain only letters, digits and the characters _ . -"),
+		},
+	}
+	attrs["roles"] = withDescription(attrs["roles"], "Roles the key has, by name (at most 100). They must exist: declare them with `unkey_role` and refer to `unkey_role.<name>.name`.")
+	attrs["id"] = schema.StringAttribute{
+		Description:   "The key's ID, such as `key_1234` (not the key itself).",
+		Computed:      true,
+		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+	attrs["api_id"] = schema.StringAttribute{
+		Description:   "The API the key belongs to. Changing it replaces the key.",
+		Required:      true,
+		Validators:    []validator.String{stringvalidator.LengthBetween(3, 255)},
+		PlanModifiers: creationOnlyString(),
+	}
+	attrs["prefix"] = schema.StringAttribute{
+		Description: "A prefix Unkey puts before the key, such as `prod` for `prod_...` (1–16 letters, digits or `_`). Changing it replaces the key.",
+		Optional:    true,
+		Validators: []validator.String{
+			stringvalidator.LengthBetween(1, 16),
+			stringvalidator.RegexMatches(keyPrefixPattern, "may contain only letters, digits and _"),
+		},
+		PlanModifiers: creationOnlyString(),
+	}
+	attrs["byte_length"] = schema.Int64Attribute{
+		Description: "How many random bytes the key has (16–255; Unkey's default is 16). Changing it replaces the key.",
+		Optional:    true,
+		Validators:  []validator.Int64{int64validator.Between(16, 255)},
+		PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.Int64Request, resp *int64planmodifier.RequiresReplaceIfFuncResponse) {
+			resp.RequiresReplace = !req.StateValue.IsNull()
+		}, "Changing it replaces the key.", "Changing it replaces the key.")},
+	}
+	attrs["recoverable"] = schema.BoolAttribute{
+		Description: "Whether Unkey keeps the key encrypted so that it can be shown again (the API must have key encryption enabled). Unset means `false`. Changing it replaces the key.",
+		Optional:    true,
+		PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.BoolRequest, resp *boolplanmodifier.RequiresReplaceIfFuncResponse) {
+			resp.RequiresReplace = !req.StateValue.IsNull()
+		}, "Changing it replaces the key.", "Changing it replaces the key.")},
+	}
+	attrs["key"] = schema.StringAttribute{
+		Description: "The key itself, to hand to its user. Unkey shows it only once, when it creates the key, so **the provider keeps it in Terraform state** " +
+			"(in plain text, like every state value: protect the state, or use `unkey_key_migration` for keys you issue yourself). " +
+			"Sensitive, so plans and output hide it. Null after an import, which cannot read it.",
+		Computed:      true,
+		Sensitive:     true,
+		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+	resp.Schema = schema.Schema{
+		Description: "A key that Unkey creates (`keys.createKey`), with its settings updated in place like a migrated key's " +
+			"(`keys.updateKey`, `keys.setRoles`, `keys.setPermissions`). Its plaintext is in the `key` attribute, and so in state. " +
+			"A key deleted outside Terraform leaves state with a warning and is created again, with a new plaintext. " +
+			"Import with `terraform import unkey_key.<name> <key ID>` or `<API ID>/<key ID>`; " +
+			"an import cannot read the key's plaintext, `prefix`, `byte_length` or `recoverable`, so the next apply records them from the configuration without replacing the key.",
+		Attributes: attrs,
+	}
+	resp.Schema.Description += permissionsSection("unkey_key")
+}
+
+// withDescription replaces a set attribute's description.
+func withDescription(a schema.Attribute, description string) schema.Attribute {
+	if s, ok := a.(schema.SetAttribute); ok {
+		s.Description = description
+		return s
+	}
+	return a
+}
+
+func (r *keyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	data, diags := providerDataFrom(req.ProviderData)
+	resp.Diagnostics.Append(diags...)
+	r.data = data
+}
+
+// settings is the key's configuration in Unkey's terms.
+func (m keyModel) settings(ctx context.Context) (unkeyclient.Key, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	roles, d := setStrings(ctx, m.Roles)
+	diags.Append(d...)
+	perms, d := setStrings(ctx, m.Permissions)
+	diags.Append(d...)
+	if m.Roles.IsNull() {
+		roles = nil
+	} else if roles == nil {
+		roles = []string{}
+	}
+	if m.Permissions.IsNull() {
+		perms = nil
+	} else if perms == nil {
+		perms = []string{}
+	}
+	k, err := keySettingsModel{
+		Name: m.Name, ExternalID: m.ExternalID, Meta: m.Meta, Expires: m.Expires, Enabled: m.Enabled, Credits: m.Credits,
+	}.toClientKey("")
+	if err != nil {
+		diags.AddError("Invalid key settings", strings.TrimPrefix(err.Error(), `keys[""].`))
+	}
+	k.Roles, k.Permissions = roles, perms
+	rls, d := clientRatelimits(ctx, m.Ratelimits)
+	diags.Append(d...)
+	k.Ratelimits = rls
+	return k, diags
+}
+
+func (r *keyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan keyModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	client, diags := clientFrom(r.data)
+	resp.Diagnostics.Append(diags...)
+	settings, diags := plan.settings(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	created, err := client.CreateKey(ctx, unkeyclient.NewKey{
+		APIID: plan.APIID.ValueString(), Prefix: plan.Prefix.ValueString(), ByteLength: plan.ByteLength.ValueInt64(),
+		Recoverable: plan.Recoverable.ValueBool(), Key: settings,
+	})
+	var dup *unkeyclient.DuplicateRiskError
+	switch {
+	case errors.As(err, &dup):
+		resp.Diagnostics.AddWarning("Another key may have been created", err.Error())
+	case err != nil:
+		resp.Diagnostics.AddError("Could not create the Unkey key", err.Error())
+		return
+	}
+	plan.ID, plan.Key = types.StringValue(created.ID), types.StringValue(created.Key)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *keyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state keyModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client, diags := clientFrom(r.data)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	info, err := client.GetKey(ctx, state.ID.ValueString())
+	if unkeyclient.IsNotFound(err) {
+		goneFromUnkey(ctx, resp, "key", state.ID.ValueString())
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Could not read the Unkey key", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(state.setFrom(ctx, info)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// setFrom records what Unkey has, keeping the prior spelling of values that
+// mean the same (an unset enabled that is true, the same instant written
+// another way, ...).
+func (m *keyModel) setFrom(ctx context.Context, info unkeyclient.KeyInfo) diag.Diagnostics {
+	var diags diag.Diagnostics
+	m.Name, m.ExternalID = types.StringPointerValue(info.Name), types.StringPointerValue(info.ExternalID)
+	meta, err := metaValue(info.Meta, m.Meta)
+	if err != nil {
+		diags.AddAttributeError(path.Root("meta"), "Unreadable meta from Unkey", err.Error())
+	}
+	m.Meta = meta
+	m.Roles = stringSetOf(info.Roles, m.Roles)
+	m.Permissions = stringSetOf(info.Permissions, m.Permissions)
+	m.Expires = expiresValue(info.ExpiresMs, m.Expires)
+	if !m.Enabled.IsNull() || !info.Enabled {
+		m.Enabled = types.BoolValue(info.Enabled)
+	}
+	m.Credits = creditsFrom(info.Credits)
+	rls, d := ratelimitSetOf(ctx, info.Ratelimits, m.Ratelimits)
+	diags.Append(d...)
+	m.Ratelimits = rls
+	return diags
+}
+
+func expiresValue(ms *int64, prior types.String) types.String {
+	if ms == nil {
+		return types.StringNull()
+	}
+	if t, err := time.Parse(time.RFC3339, prior.ValueString()); err == nil && t.UnixMilli() == *ms {
+		return prior
+	}
+	return types.StringValue(time.UnixMilli(*ms).UTC().Format(time.RFC3339Nano))
+}
+
+func creditsFrom(c *unkeyclient.Credits) *creditsModel {
+	if c == nil {
+		return nil
+	}
+	out := &creditsModel{Remaining: types.Int64Value(c.Remaining)}
+	if r := c.Refill; r != nil {
+		out.Refill = &refillModel{Interval: types.StringValue(r.Interval), Amount: types.Int64Value(r.Amount), RefillDay: types.Int64PointerValue(r.RefillDay)}
+	}
+	return out
+}
+
+// Update sends only what changed: keys.updateKey for the settings, and
+// keys.setRoles and keys.setPermissions for roles and permissions.
+func (r *keyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state keyModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client, diags := clientFrom(r.data)
+	resp.Diagnostics.Append(diags...)
+	old, diags := state.settings(ctx)
+	resp.Diagnostics.Append(diags...)
+	want, diags := plan.settings(ctx)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := state.ID.ValueString()
+	change := diffSettings(old, want)
+	if err := client.UpdateKey(ctx, id, want, change.fields); err != nil {
+		resp.Diagnostics.AddError("Could not update the Unkey key", err.Error())
+		return
+	}
+	if change.rolesChanged {
+		if err := client.SetRoles(ctx, id, want.Roles); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("roles"), "Could not set the Unkey key's roles", err.Error()+roleMissingHint(err))
+			return
+		}
+	}
+	if change.permissionsChanged {
+		if err := client.SetPermissions(ctx, id, want.Permissions); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("permissions"), "Could not set the Unkey key's permissions", err.Error())
+			return
+		}
+	}
+	plan.ID, plan.Key = state.ID, state.Key
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func roleMissingHint(err error) string {
+	if unkeyclient.IsNotFound(err) {
+		return "\n\nUnkey only gives keys roles that exist: declare the role with unkey_role and refer to unkey_role.<name>.name, so that it is created first."
+	}
+	return ""
+}
+
+func (r *keyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state keyModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client, diags := clientFrom(r.data)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := client.DeleteKey(ctx, state.ID.ValueString()); err != nil {
+		resp.Diagnostics.AddError("Could not delete the Unkey key", err.Error())
+	}
+}
+
+// ImportState takes a key ID, or <API ID>/<key ID>: Unkey's keys.getKey
+// does not say which API a key belongs to.
+func (r *keyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	apiID, keyID, found := strings.Cut(req.ID, "/")
+	if !found {
+		keyID, apiID = req.ID, ""
+	}
+	if keyID == "" || (found && apiID == "") {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("Expected a key ID such as key_1234, or <API ID>/<key ID> such as api_1234/key_1234; got %q.", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), keyID)...)
+	if apiID != "" {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("api_id"), apiID)...)
+	}
+}

@@ -1,0 +1,249 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
+	"github.com/unkeyed/terraform-provider-unkey/internal/unkeylocal"
+)
+
+func keyConfig(u localUnkey, settings string) string {
+	return u.providerBlock() + fmt.Sprintf(`
+resource "unkey_role" "reader" {
+  name = "reader"
+}
+
+resource "unkey_role" "writer" {
+  name = "writer"
+}
+
+resource "unkey_key" "test" {
+  api_id = %q
+  prefix = "prod"
+%s
+}
+`, u.Seed.APIID, settings)
+}
+
+func TestAccKey_lifecycle(t *testing.T) {
+	u := startLocalUnkey(t)
+	first := `
+  byte_length = 24
+  name        = "billing service"
+  external_id = "acme"
+  meta        = jsonencode({ tier = "gold" })
+  roles       = [unkey_role.reader.name]
+  permissions = ["invoices.read"]
+  expires     = "2030-01-01T00:00:00Z"
+  credits     = { remaining = 100 }
+  ratelimits  = [{ name = "requests", limit = 10, duration = "1m", auto_apply = true }]`
+	second := `
+  byte_length = 24
+  name        = "billing service v2"
+  external_id = "acme"
+  roles       = [unkey_role.reader.name, unkey_role.writer.name]
+  enabled     = false
+  ratelimits  = [{ name = "requests", limit = 20, duration = "1m", auto_apply = true }]`
+	var id, plaintext string
+	stored := func() unkeylocal.Key {
+		k, ok := u.KeyByID(id)
+		if !ok {
+			t.Fatalf("key %s not in Unkey", id)
+		}
+		return k
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: keyConfig(u, first),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("unkey_key.test", tfjsonpath.New("key"), knownvalue.StringRegexp(regexp.MustCompile(`^prod_[1-9A-HJ-NP-Za-km-z]{30,}$`))),
+					statecheck.ExpectSensitiveValue("unkey_key.test", tfjsonpath.New("key")),
+				},
+				Check: func(s *terraform.State) error {
+					rs := s.RootModule().Resources["unkey_key.test"].Primary
+					id, plaintext = rs.ID, rs.Attributes["key"]
+					k := stored()
+					if k.Hash != hashOf(plaintext) || k.Name != "billing service" || k.ExternalID != "acme" || k.Meta["tier"] != "gold" ||
+						!slices.Equal(k.Roles, []string{"reader"}) || !slices.Equal(k.Permissions, []string{"invoices.read"}) ||
+						k.Expires == nil || *k.Expires != 1893456000000 || *k.Credits.Remaining != 100 || len(k.Ratelimits) != 1 {
+						return fmt.Errorf("in Unkey: %+v", k)
+					}
+					return nil
+				},
+			},
+			{
+				ResourceName: "unkey_key.test", ImportState: true, ImportStateVerify: true,
+				ImportStateIdFunc:       func(*terraform.State) (string, error) { return u.Seed.APIID + "/" + id, nil },
+				ImportStateVerifyIgnore: []string{"key", "prefix", "byte_length"},
+			},
+			{
+				// In place: same key ID, same plaintext.
+				Config: keyConfig(u, second),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("unkey_key.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: func(s *terraform.State) error {
+					rs := s.RootModule().Resources["unkey_key.test"].Primary
+					k := stored()
+					if rs.ID != id || rs.Attributes["key"] != plaintext || k.Name != "billing service v2" || k.Enabled || k.Meta != nil ||
+						len(k.Roles) != 2 || len(k.Permissions) != 0 || k.Expires != nil || k.Credits != nil || k.Ratelimits[0].Limit != 20 {
+						return fmt.Errorf("in Unkey: %+v", k)
+					}
+					return nil
+				},
+			},
+			{
+				// Changed in the dashboard: the plan puts it back.
+				PreConfig: func() {
+					if err := u.client(t).SetRoles(context.Background(), id, []string{"reader"}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: keyConfig(u, second),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("unkey_key.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: func(*terraform.State) error {
+					if k := stored(); len(k.Roles) != 2 {
+						return fmt.Errorf("roles not restored: %v", k.Roles)
+					}
+					return nil
+				},
+			},
+			{
+				// Setting recoverable to its default is recorded in place.
+				Config: keyConfig(u, second+"\n  recoverable = false"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("unkey_key.test", plancheck.ResourceActionUpdate)},
+				},
+			},
+			{
+				// byte_length is given only at creation: changing it replaces the key.
+				Config: keyConfig(u, `
+  byte_length = 32
+  recoverable = false`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("unkey_key.test", plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: func(s *terraform.State) error {
+					if rs := s.RootModule().Resources["unkey_key.test"].Primary; rs.ID == id || rs.Attributes["key"] == plaintext {
+						return fmt.Errorf("not replaced")
+					}
+					id = s.RootModule().Resources["unkey_key.test"].Primary.ID
+					return nil
+				},
+			},
+			{
+				// Deleted outside Terraform: created again.
+				PreConfig: func() {
+					if err := u.client(t).DeleteKey(context.Background(), id); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: keyConfig(u, `
+  byte_length = 32
+  recoverable = false`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("unkey_key.test", plancheck.ResourceActionCreate)},
+				},
+			},
+			{
+				// A bare key ID imports too; api_id then comes from the configuration.
+				ResourceName: "unkey_key.test", ImportState: true, ImportStateVerify: true,
+				ImportStateVerifyIgnore: []string{"key", "prefix", "byte_length", "recoverable", "api_id"},
+			},
+		},
+	})
+}
+
+func TestAccKey_errors(t *testing.T) {
+	u := startLocalUnkey(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:      keyConfig(u, `  byte_length = 8`),
+				PlanOnly:    true,
+				ExpectError: errorLike("byte_length", "value must be between 16 and 255"),
+			},
+			{
+				Config: u.providerBlock() + fmt.Sprintf(`
+resource "unkey_key" "test" {
+  api_id = %q
+  roles  = ["missing"]
+}`, u.Seed.APIID),
+				ExpectError: errorLike("Could not create the Unkey key", "404", "Role 'missing' was not found"),
+			},
+			{
+				Config: u.providerBlock() + fmt.Sprintf(`
+resource "unkey_key" "test" {
+  api_id      = %q
+  recoverable = true
+}`, u.Seed.APIID),
+				ExpectError: errorLike("Could not create the Unkey key", "412", "does not support key encryption"),
+			},
+		},
+	})
+}
+
+// After `terraform import` of a bare key ID, the attributes the import could
+// not read are recorded by an in-place update, never by replacing the key.
+func TestAccKey_importByKeyIDDoesNotReplace(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 to run acceptance tests")
+	}
+	u := startLocalUnkey(t)
+	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
+	w.WriteConfig(u.providerBlock() + fmt.Sprintf(`
+resource "unkey_key" "test" {
+  api_id      = %q
+  prefix      = "imp"
+  byte_length = 20
+  name        = "imported"
+}
+`, u.Seed.APIID))
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := w.Run(args[0], args[1:]...)
+		if err != nil {
+			t.Fatalf("terraform %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	run("apply", "-auto-approve")
+	id, _ := w.State("unkey_key.test")["id"].(string)
+	if out, err := w.Command("state", "rm", "unkey_key.test").CombinedOutput(); err != nil {
+		t.Fatalf("terraform state rm: %v\n%s", err, out)
+	}
+	run("import", "unkey_key.test", id)
+	out := run("plan")
+	if !strings.Contains(out, "updated in-place") || strings.Contains(out, "must be replaced") {
+		t.Fatalf("want an in-place update after the import:\n%s", out)
+	}
+	run("apply", "-auto-approve")
+	st := w.State("unkey_key.test")
+	if st["id"] != id || st["api_id"] != u.Seed.APIID || st["prefix"] != "imp" {
+		t.Fatalf("state after the apply: %v", st)
+	}
+	if _, ok := u.KeyByID(id); !ok {
+		t.Fatal("the key is gone")
+	}
+	if out := run("plan", "-detailed-exitcode"); !strings.Contains(out, "No changes") {
+		t.Fatalf("the plan after recording them is not empty:\n%s", out)
+	}
+}
