@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 )
 
@@ -112,4 +113,20 @@ func (s *Server) createKey(c *call) (any, *problem) {
 		KeyID string `json:"keyId"`
 		Key   string `json:"key"`
 	}{k.id, plaintext}, nil
+}
+
+// startOf is the start Unkey records for a key it creates: the prefix (up to
+// the last underscore) and four more characters. (Migrated keys keep "".)
+func startOf(rawKey string) string {
+	if i := strings.LastIndexByte(rawKey, '_'); i >= 0 {
+		rest := rawKey[i+1:]
+		if len(rest) > 4 {
+			rest = rest[:4]
+		}
+		return rawKey[:i+1] + rest
+	}
+	if len(rawKey) > 4 {
+		return rawKey[:4]
+	}
+	return rawKey
 }
