@@ -66,13 +66,15 @@ func (p *unkeyProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 		Attributes: map[string]schema.Attribute{
 			"root_key": schema.StringAttribute{
 				Description: "An Unkey root key. When unset, the provider reads `UNKEY_ROOT_KEY`, then `root_key` in the Unkey CLI's config file " +
-					"(`~/.unkey/config.toml`, or the file named by `UNKEY_CONFIG`). Prefer the environment over writing the key in configuration.",
+					"(`~/.unkey/config.toml`, or the file named by `UNKEY_CONFIG`). Prefer the environment over writing the key in configuration. " +
+					"The permissions it needs for each operation are listed under Root key permissions; a plan that creates or changes a migration checks that Unkey knows it.",
 				Optional:  true,
 				Sensitive: true,
 			},
 			"api_url": schema.StringAttribute{
 				Description: "The Unkey API's base URL. When unset, the provider reads `UNKEY_API_URL`, then `UNKEY_API_BASE_URL`, " +
-					"then uses `" + unkeyclient.DefaultBaseURL + "`. Must be an absolute http(s) URL; plain http is accepted only for loopback hosts.",
+					"then uses `" + unkeyclient.DefaultBaseURL + "`. Must be an absolute http(s) URL; plain http is accepted only for loopback hosts. " +
+					"A host that does not resolve, a TLS certificate that is not valid and an answer that is not Unkey's fail at once, naming the URL and where it came from.",
 				Optional: true,
 			},
 			"request_timeout": schema.StringAttribute{

@@ -92,7 +92,7 @@ func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Contex
 				failure.err, countOf(out.attempts, "attempt", "attempts"), wait, c.retry.MaxElapsed)
 		}
 		tflog.Warn(ctx, "Unkey request failed, retrying", map[string]any{
-			"operation": op, "attempt": out.attempts, "wait": wait.String(), "error": failure.err.Error(),
+			"operation": op, "api_url": c.server(), "attempt": out.attempts, "wait": wait.String(), "error": failure.err.Error(),
 		})
 		if failure.mayHaveTakenEffect {
 			out.earlierAttemptMayHaveTakenEffect = true
