@@ -209,7 +209,7 @@ func (e *NotUnkeyError) Error() string {
 	} else {
 		msg += " without Unkey's error object"
 	}
-	return msg + ". This is not an answer of Unkey's API: check the API URL. Not retried"
+	return msg + ". This is not an answer of Unkey's API: check the API URL (or a proxy between here and Unkey). Not retried"
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
