@@ -86,7 +86,8 @@ func (p *unkeyProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			"retry_timeout": schema.StringAttribute{
 				Description: "The most time one request keeps being retried after rate limiting (429, honouring `Retry-After`), server errors " +
 					"and lost connections, as a Go duration (default `5m`). A wait that would pass it is not started: the apply stops " +
-					"with everything migrated so far saved, and can be resumed.",
+					"with everything migrated so far saved, and can be resumed. A server that has never answered is retried for at most 30s: " +
+					"a refused connection then most likely means a wrong URL or port.",
 				Optional:   true,
 				Validators: []validator.String{durationAtLeast{min: 0}},
 			},

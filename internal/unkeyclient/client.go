@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	unkey "github.com/unkeyed/sdks/api/go/v2"
@@ -51,6 +52,8 @@ type Client struct {
 	baseURLSource  string
 	rootKeySource  string
 	apiChecks      apiChecks
+	// answered is set once any HTTP answer has come back from the server.
+	answered *atomic.Bool
 }
 
 // New validates the configuration and builds a Client. It never contacts Unkey.
@@ -69,8 +72,9 @@ func New(cfg Config) (*Client, error) {
 	if base == nil {
 		base = &http.Client{Transport: defaultTransport()}
 	}
+	answered := &atomic.Bool{}
 	httpClient := &http.Client{
-		Transport: &observingTransport{next: transportOf(base), userAgent: cfg.UserAgent},
+		Transport: &observingTransport{next: transportOf(base), userAgent: cfg.UserAgent, answered: answered},
 		Timeout:   timeout,
 	}
 	sdk := unkey.New(
@@ -84,6 +88,7 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		sdk: sdk, rootKey: cfg.RootKey, retry: cfg.Retry.withDefaults(), requestTimeout: timeout,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), baseURLSource: cfg.BaseURLSource, rootKeySource: cfg.RootKeySource,
+		answered: answered,
 	}, nil
 }
 

@@ -212,3 +212,43 @@ func TestCheckAPIAsksOncePerAPI(t *testing.T) {
 		t.Fatalf("CheckAPI after GetAPI sent %d requests in all, want only GetAPI's", n)
 	}
 }
+
+// A refused connection to a server that has never answered is most likely a
+// wrong port: it is retried, but for FirstContact, not the whole budget.
+func TestRefusedConnectionsOfAServerThatNeverAnsweredAreRetriedBriefly(t *testing.T) {
+	ct := &countingTransport{next: http.DefaultTransport}
+	url := closedPortURL(t)
+	c, err := unkeyclient.New(unkeyclient.Config{
+		BaseURL: url, BaseURLSource: "from api_url", RootKey: unkeylocal.DefaultSeed.RootKey, HTTPClient: &http.Client{Transport: ct},
+		Retry: unkeyclient.RetryPolicy{InitialBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxElapsed: time.Hour, FirstContact: 200 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetAPI(context.Background(), "api_first_contact")
+	wantInError(t, err, "could not reach Unkey at "+url+" (from api_url)", "refused", "200ms limit for a server that has never answered")
+	if n := ct.attempts.Load(); n < 2 {
+		t.Errorf("%d attempts: a refused connection must be retried", n)
+	}
+}
+
+// Once the server has answered, a refused connection is an outage, retried
+// for the whole budget.
+func TestRefusedConnectionsOfAServerThatAnsweredGetTheWholeBudget(t *testing.T) {
+	srv := unkeylocal.NewServer(unkeylocal.Options{})
+	seed := srv.SeedDefault()
+	hs := httptest.NewServer(srv)
+	c, err := unkeyclient.New(unkeyclient.Config{
+		BaseURL: hs.URL, RootKey: seed.RootKey,
+		Retry: unkeyclient.RetryPolicy{InitialBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxElapsed: 300 * time.Millisecond, FirstContact: 50 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetAPI(context.Background(), seed.APIID); err != nil {
+		t.Fatal(err)
+	}
+	hs.Close()
+	_, err = c.GetAPI(context.Background(), seed.APIID)
+	wantInError(t, err, "300ms retry limit")
+}

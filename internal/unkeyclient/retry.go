@@ -23,7 +23,16 @@ type RetryPolicy struct {
 	MaxElapsed     time.Duration
 	InitialBackoff time.Duration
 	MaxBackoff     time.Duration
+	// FirstContact bounds MaxElapsed for a request that could not reach a
+	// server that has never answered this client: then a refused connection
+	// most likely means a wrong URL or port, not an outage, and must not cost
+	// the whole retry budget. Zero means DefaultFirstContactRetry.
+	FirstContact time.Duration
 }
+
+// DefaultFirstContactRetry is how long a server that has never answered is
+// retried.
+const DefaultFirstContactRetry = 30 * time.Second
 
 // DefaultRetryMaxElapsed is the documented bound on retrying one request.
 const DefaultRetryMaxElapsed = 5 * time.Minute
@@ -41,6 +50,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxBackoff == 0 {
 		p.MaxBackoff = 20 * time.Second
 	}
+	if p.FirstContact == 0 {
+		p.FirstContact = DefaultFirstContactRetry
+	}
 	return p
 }
 
@@ -53,6 +65,8 @@ type attemptFailure struct {
 	// it did not say so (the answer was lost or came from a gateway).
 	mayHaveTakenEffect bool
 	retryAfter         time.Duration
+	// unreached: no answer came back and the request was not sent.
+	unreached bool
 }
 
 // callOutcome tells a caller of a non-idempotent operation whether any
@@ -69,7 +83,7 @@ type callOutcome struct {
 // unknown); cancellation is honoured between attempts instead.
 func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Context) error) (callOutcome, error) {
 	var out callOutcome
-	deadline := time.Now().Add(c.retry.MaxElapsed)
+	start := time.Now()
 	backoff := c.retry.InitialBackoff
 	for {
 		out.attempts++
@@ -87,9 +101,13 @@ func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Contex
 		if failure.retryAfter > 0 {
 			wait = failure.retryAfter
 		}
-		if time.Now().Add(wait).After(deadline) {
-			return out, fmt.Errorf("%w (gave up after %s: the next wait of %s would pass the %s retry limit)",
-				failure.err, countOf(out.attempts, "attempt", "attempts"), wait, c.retry.MaxElapsed)
+		limit, why := c.retry.MaxElapsed, "retry limit"
+		if failure.unreached && !c.answered.Load() && c.retry.FirstContact < limit {
+			limit, why = c.retry.FirstContact, "limit for a server that has never answered"
+		}
+		if time.Since(start)+wait > limit {
+			return out, fmt.Errorf("%w (gave up after %s: the next wait of %s would pass the %s %s)",
+				failure.err, countOf(out.attempts, "attempt", "attempts"), wait, limit, why)
 		}
 		tflog.Warn(ctx, "Unkey request failed, retrying", map[string]any{
 			"operation": op, "api_url": c.server(), "attempt": out.attempts, "wait": wait.String(), "error": failure.err.Error(),
@@ -130,6 +148,7 @@ func (c *Client) classify(op string, err error, ex *exchange) attemptFailure {
 				Err: &scrubbedError{msg: c.scrub(cause.Error()), err: cause}},
 			retryable:          hint == "",
 			mayHaveTakenEffect: ex.wroteRequest,
+			unreached:          !ex.wroteRequest,
 		}
 	}
 	var apiErr *APIError
