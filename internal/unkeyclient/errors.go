@@ -181,7 +181,7 @@ type TransportError struct {
 func (e *TransportError) Error() string {
 	var msg string
 	if e.Sent {
-		msg = fmt.Sprintf("%s: the request to %s was sent but no answer came back: %v", e.Operation, e.Server, e.Err)
+		msg = fmt.Sprintf("%s: the request was sent but no answer came back from %s: %v", e.Operation, e.Server, e.Err)
 	} else {
 		msg = fmt.Sprintf("%s: could not reach Unkey at %s: %v", e.Operation, e.Server, e.Err)
 	}
