@@ -252,3 +252,11 @@ func TestRefusedConnectionsOfAServerThatAnsweredGetTheWholeBudget(t *testing.T) 
 	_, err = c.GetAPI(context.Background(), seed.APIID)
 	wantInError(t, err, "300ms retry limit")
 }
+
+func TestCountsOfOneAreSingular(t *testing.T) {
+	c, srv, seed := newClient(t)
+	srv.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultRawResponse, Status: 200, ContentType: "application/json",
+		Body: []byte(`{"meta":{"requestId":"req_1"},"data":{"migrated":[],"failed":null}}`)})
+	_, err := c.Migrate(context.Background(), unkeyclient.MigrateRequest{MigrationID: seed.MigrationID, APIID: seed.APIID, Keys: keys("one", 1)})
+	wantInError(t, err, "it says nothing about 1 of the 1 hash sent")
+}
