@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
 )
@@ -50,6 +51,8 @@ type providerData struct {
 	client   *unkeyclient.Client
 	apiURL   string
 	parallel int
+	// rootKeySource says where the root key came from, for errors.
+	rootKeySource string
 }
 
 func (p *unkeyProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -63,13 +66,15 @@ func (p *unkeyProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 		Attributes: map[string]schema.Attribute{
 			"root_key": schema.StringAttribute{
 				Description: "An Unkey root key. When unset, the provider reads `UNKEY_ROOT_KEY`, then `root_key` in the Unkey CLI's config file " +
-					"(`~/.unkey/config.toml`, or the file named by `UNKEY_CONFIG`). Prefer the environment over writing the key in configuration.",
+					"(`~/.unkey/config.toml`, or the file named by `UNKEY_CONFIG`). Prefer the environment over writing the key in configuration. " +
+					"The permissions it needs for each operation are listed under Root key permissions; a plan that creates or changes a migration checks that Unkey knows it.",
 				Optional:  true,
 				Sensitive: true,
 			},
 			"api_url": schema.StringAttribute{
 				Description: "The Unkey API's base URL. When unset, the provider reads `UNKEY_API_URL`, then `UNKEY_API_BASE_URL`, " +
-					"then uses `" + unkeyclient.DefaultBaseURL + "`. Must be an absolute http(s) URL; plain http is accepted only for loopback hosts.",
+					"then uses `" + unkeyclient.DefaultBaseURL + "`. Must be an absolute http(s) URL; plain http is accepted only for loopback hosts. " +
+					"A host that does not resolve, a TLS certificate that is not valid and an answer that is not Unkey's fail at once, naming the URL and where it came from.",
 				Optional: true,
 			},
 			"request_timeout": schema.StringAttribute{
@@ -81,7 +86,8 @@ func (p *unkeyProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			"retry_timeout": schema.StringAttribute{
 				Description: "The most time one request keeps being retried after rate limiting (429, honouring `Retry-After`), server errors " +
 					"and lost connections, as a Go duration (default `5m`). A wait that would pass it is not started: the apply stops " +
-					"with everything migrated so far saved, and can be resumed.",
+					"with everything migrated so far saved, and can be resumed. A server that has never answered is retried for at most 30s: " +
+					"a refused connection then most likely means a wrong URL or port.",
 				Optional:   true,
 				Validators: []validator.String{durationAtLeast{min: 0}},
 			},
@@ -113,17 +119,19 @@ func (p *unkeyProvider) Configure(ctx context.Context, req provider.ConfigureReq
 	apiURL := resolveAPIURL(cfg.APIURL)
 	if err := unkeyclient.ValidateBaseURL(apiURL); err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("api_url"), "Invalid Unkey API URL",
-			fmt.Sprintf("The API URL (from %s) is not usable: %s.", apiURLSource(cfg.APIURL), err))
+			fmt.Sprintf("The API URL (%s) is not usable: %s.", apiURLSource(cfg.APIURL), err))
 		return
 	}
-	rootKey, diags := resolveRootKey(cfg.RootKey)
+	rootKey, rootKeySource, diags := resolveRootKey(cfg.RootKey)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	client, err := unkeyclient.New(unkeyclient.Config{
 		BaseURL:        apiURL,
+		BaseURLSource:  apiURLSource(cfg.APIURL),
 		RootKey:        rootKey,
+		RootKeySource:  rootKeySource,
 		UserAgent:      fmt.Sprintf("terraform-provider-unkey/%s Terraform/%s", p.version, req.TerraformVersion),
 		RequestTimeout: durationOr(cfg.RequestTimeout, unkeyclient.DefaultRequestTimeout),
 		Retry:          unkeyclient.RetryPolicy{MaxElapsed: durationOr(cfg.RetryTimeout, unkeyclient.DefaultRetryMaxElapsed)},
@@ -132,7 +140,8 @@ func (p *unkeyProvider) Configure(ctx context.Context, req provider.ConfigureReq
 		resp.Diagnostics.AddError("Could not configure the Unkey client", err.Error())
 		return
 	}
-	data.client, data.apiURL = client, apiURL
+	data.client, data.apiURL, data.rootKeySource = client, apiURL, rootKeySource
+	tflog.Info(ctx, "Unkey provider configured", map[string]any{"api_url": apiURL, "api_url_source": apiURLSource(cfg.APIURL), "root_key_source": rootKeySource})
 	data.parallel = unkeyclient.DefaultParallel
 	if !cfg.Parallel.IsNull() && !cfg.Parallel.IsUnknown() {
 		data.parallel = int(cfg.Parallel.ValueInt64())
@@ -151,41 +160,41 @@ func resolveAPIURL(attr types.String) string {
 	return unkeyclient.DefaultBaseURL
 }
 
+// apiURLSource says where resolveAPIURL found the URL, as errors quote it.
 func apiURLSource(attr types.String) string {
 	if attr.ValueString() != "" {
-		return "api_url"
+		return "from api_url"
 	}
 	for _, env := range []string{"UNKEY_API_URL", "UNKEY_API_BASE_URL"} {
 		if os.Getenv(env) != "" {
-			return env
+			return "from " + env
 		}
 	}
-	return "the default"
+	return "the default: none of api_url, UNKEY_API_URL and UNKEY_API_BASE_URL is set"
 }
 
 // resolveRootKey follows the order the unkey CLI uses: the attribute, the
-// environment, then the CLI's config file.
-func resolveRootKey(attr types.String) (string, diag.Diagnostics) {
-	var diags diag.Diagnostics
+// environment, then the CLI's config file. It also says which one it used.
+func resolveRootKey(attr types.String) (key, source string, diags diag.Diagnostics) {
 	if v := attr.ValueString(); v != "" {
-		return v, diags
+		return v, "root_key", diags
 	}
 	if v := os.Getenv("UNKEY_ROOT_KEY"); v != "" {
-		return v, diags
+		return v, "UNKEY_ROOT_KEY", diags
 	}
 	file := cliConfigPath()
 	key, err := rootKeyFromCLIConfig(file)
 	if err != nil {
 		diags.AddAttributeError(path.Root("root_key"), "Could not read the Unkey CLI config file", err.Error())
-		return "", diags
+		return "", "", diags
 	}
 	if key != "" {
-		return key, diags
+		return key, "root_key in the Unkey CLI config file " + file, diags
 	}
 	diags.AddAttributeError(path.Root("root_key"), "No Unkey root key",
 		fmt.Sprintf("The provider needs an Unkey root key. Give it one of these ways: the provider's root_key attribute, "+
 			"the UNKEY_ROOT_KEY environment variable, or root_key in the Unkey CLI config file (%s; set UNKEY_CONFIG to use another file).", file))
-	return "", diags
+	return "", "", diags
 }
 
 func cliConfigPath() string {

@@ -473,6 +473,7 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		// keys, nor which attribute will hold their IDs.
 		plan.ChangeSummary = types.StringValue(changeSummary(keyMigrationChanges{send: hashesOf(plan)}))
 		plan.unknownKeyIDs()
+		resp.Diagnostics.Append(checkRootKeyAndAPI(ctx, r.data, plan.APIID)...)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -489,6 +490,9 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		if resp.Diagnostics.HasError() {
 			return
 		}
+	}
+	if changeCallsUnkey(plan, changes) {
+		resp.Diagnostics.Append(checkRootKeyAndAPI(ctx, r.data, plan.APIID)...)
 	}
 	plan.ChangeSummary = state.ChangeSummary
 	if len(changes.send)+len(changes.update)+len(changes.remove) > 0 {

@@ -357,8 +357,9 @@ func TestAccKeyMigration_updateFailsThenResumes(t *testing.T) {
 	})
 }
 
-// When the API is gone its keys are gone too: refresh drops the migration
-// from state (with a warning) instead of failing every plan.
+// When the API is not found, the plan that would create the migration again
+// fails naming both causes (a deleted API, a root key of another workspace)
+// instead of planning to send every hash again.
 func TestAccKeyMigration_apiDeletedOutsideTerraform(t *testing.T) {
 	u := startLocalUnkey(t)
 	keys := generatedKeys("gone", 3)
@@ -368,13 +369,10 @@ func TestAccKeyMigration_apiDeletedOutsideTerraform(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: cfg},
 			{
-				PreConfig:          func() { u.deleteAPI(t, u.Seed.APIID) },
-				Config:             cfg,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction(migration, plancheck.ResourceActionCreate)},
-				},
+				PreConfig:   func() { u.deleteAPI(t, u.Seed.APIID) },
+				Config:      cfg,
+				PlanOnly:    true,
+				ExpectError: errorLike("API not found with this root key", "the API was deleted", "another Unkey workspace"),
 			},
 		},
 	})

@@ -10,10 +10,10 @@ type rootKeyPermission struct {
 	when       string // which operations need it
 }
 
-// rootKeyPermissions is what each resource and data source needs of the
+// resourcePermissions is what each resource and data source needs of the
 // root key, from Unkey's OpenAPI document and its server. The resource and
 // data source pages render it; it is the one place to keep it.
-var rootKeyPermissions = map[string][]rootKeyPermission{
+var resourcePermissions = map[string][]rootKeyPermission{
 	"unkey_api": {
 		{"api.*.create_api", "create"},
 		{"api.*.read_api", "read, plan"},
@@ -62,7 +62,7 @@ var rootKeyPermissions = map[string][]rootKeyPermission{
 func permissionsSection(typeName string) string {
 	var b strings.Builder
 	b.WriteString("\n\n**Root key permissions** (`api.*` may also be `api.<API ID>`):\n\n| Permission | Needed for |\n|---|---|\n")
-	for _, p := range rootKeyPermissions[typeName] {
+	for _, p := range resourcePermissions[typeName] {
 		names := strings.Split(p.permission, ", ")
 		for i, n := range names {
 			names[i] = "`" + n + "`"

@@ -19,7 +19,7 @@ func TestRootKeyPermissionsCoverEveryType(t *testing.T) {
 		r := f()
 		var meta resource.MetadataResponse
 		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "unkey"}, &meta)
-		if len(rootKeyPermissions[meta.TypeName]) == 0 {
+		if len(resourcePermissions[meta.TypeName]) == 0 {
 			t.Errorf("%s: no root key permissions in the table", meta.TypeName)
 		}
 		var s resource.SchemaResponse
@@ -37,7 +37,7 @@ func TestRootKeyPermissionsCoverEveryType(t *testing.T) {
 		}
 		var s datasource.SchemaResponse
 		d.Schema(ctx, datasource.SchemaRequest{}, &s)
-		if !strings.Contains(s.Schema.Description, "`"+rootKeyPermissions["data."+meta.TypeName][0].permission+"`") {
+		if !strings.Contains(s.Schema.Description, "`"+resourcePermissions["data."+meta.TypeName][0].permission+"`") {
 			t.Errorf("data.%s: its description does not list its root key permission", meta.TypeName)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	unkey "github.com/unkeyed/sdks/api/go/v2"
@@ -21,9 +22,13 @@ const DefaultBaseURL = "https://api.unkey.com"
 
 // Config is everything needed to build a Client.
 type Config struct {
-	BaseURL   string
-	RootKey   string
-	UserAgent string
+	BaseURL string
+	RootKey string
+	// BaseURLSource and RootKeySource say where the two came from ("from
+	// UNKEY_API_URL", "root_key"), for errors that say what to fix.
+	BaseURLSource string
+	RootKeySource string
+	UserAgent     string
 	// RequestTimeout bounds one HTTP attempt. Zero means DefaultRequestTimeout.
 	RequestTimeout time.Duration
 	// Retry bounds the retries of one call. Zero values take the defaults.
@@ -45,6 +50,11 @@ type Client struct {
 	rootKey        string
 	retry          RetryPolicy
 	requestTimeout time.Duration
+	baseURLSource  string
+	rootKeySource  string
+	apiChecks      apiChecks
+	// answered is set once any HTTP answer has come back from the server.
+	answered *atomic.Bool
 }
 
 // New validates the configuration and builds a Client. It never contacts Unkey.
@@ -63,8 +73,9 @@ func New(cfg Config) (*Client, error) {
 	if base == nil {
 		base = &http.Client{Transport: defaultTransport()}
 	}
+	answered := &atomic.Bool{}
 	httpClient := &http.Client{
-		Transport: &observingTransport{next: transportOf(base), userAgent: cfg.UserAgent},
+		Transport: &observingTransport{next: transportOf(base), userAgent: cfg.UserAgent, answered: answered},
 		Timeout:   timeout,
 	}
 	sdk := unkey.New(
@@ -75,8 +86,23 @@ func New(cfg Config) (*Client, error) {
 		// idempotent and 429 needs Retry-After, which the SDK ignores.
 		unkey.WithRetryConfig(retry.Config{Strategy: "none"}),
 	)
-	return &Client{sdk: sdk, http: httpClient, baseURL: strings.TrimRight(cfg.BaseURL, "/"), rootKey: cfg.RootKey, retry: cfg.Retry.withDefaults(), requestTimeout: timeout}, nil
+	return &Client{
+		sdk: sdk, http: httpClient, rootKey: cfg.RootKey, retry: cfg.Retry.withDefaults(), requestTimeout: timeout,
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"), baseURLSource: cfg.BaseURLSource, rootKeySource: cfg.RootKeySource,
+		answered: answered,
+	}, nil
 }
+
+// server names the API URL and where it came from, for errors.
+func (c *Client) server() string {
+	if c.baseURLSource == "" {
+		return c.baseURL
+	}
+	return c.baseURL + " (" + c.baseURLSource + ")"
+}
+
+// RootKeySource says where the root key came from, as given in Config.
+func (c *Client) RootKeySource() string { return c.rootKeySource }
 
 func transportOf(c *http.Client) http.RoundTripper {
 	if c.Transport != nil {

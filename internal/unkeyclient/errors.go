@@ -18,8 +18,12 @@ type APIError struct {
 	Type      string
 	RequestID string
 	// Body holds the start of a body that was not an Unkey problem object
-	// (an HTML page from a proxy, for example).
-	Body string
+	// (an HTML page from a proxy, for example), and Server the API URL that
+	// answered it.
+	Body   string
+	Server string
+	// RootKeySource says where the root key came from, for a 401's hint.
+	RootKeySource string
 }
 
 func (e *APIError) Error() string {
@@ -29,6 +33,9 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, ": %s", e.Detail)
 	} else if e.Body != "" {
 		fmt.Fprintf(&b, " with a body that is not an Unkey error object: %q", e.Body)
+		if e.Server != "" {
+			fmt.Fprintf(&b, ", from %s", e.Server)
+		}
 	}
 	var refs []string
 	if e.Type != "" {
@@ -70,16 +77,60 @@ func (e *APIError) IsMigrationNotFound() bool {
 	return e.Status == http.StatusNotFound && strings.Contains(e.Type, "migration_not_found")
 }
 
+// IsAPINotFound reports whether err says the API is unknown to the root key.
+func (e *APIError) IsAPINotFound() bool {
+	return e.Status == http.StatusNotFound && strings.Contains(e.Type, "api_not_found")
+}
+
+// PermissionsDocs is where the provider's documentation lists the root key
+// permissions each operation needs.
+const PermissionsDocs = "https://registry.terraform.io/providers/unkeyed/unkey/latest/docs#root-key-permissions"
+
+// MissingPermissions is what a 403 from Unkey says the root key lacks, as
+// Unkey words it ("api.*.create_key or api.api_123.create_key"); "" when
+// the answer does not say.
+func (e *APIError) MissingPermissions() string {
+	if e.Status != http.StatusForbidden {
+		return ""
+	}
+	for _, prefix := range []string{"Missing one of these permissions:", "Missing permissions:", "Missing permission:"} {
+		if i := strings.Index(e.Detail, prefix); i >= 0 {
+			rest := strings.TrimSpace(e.Detail[i+len(prefix):])
+			if j := strings.Index(rest, "; "); j >= 0 {
+				rest = rest[:j] // a field error appended by apiErrorFrom
+			}
+			return strings.TrimSuffix(rest, ".")
+		}
+	}
+	return ""
+}
+
+func forbiddenHint(missing string) string {
+	what := "the permission named above"
+	if missing != "" {
+		what = missing
+		if strings.Contains(missing, " or ") {
+			what = "one of " + missing
+		}
+	}
+	return fmt.Sprintf("The root key lacks %s: add it to the root key in the Unkey dashboard, or use a root key that has it. "+
+		"The permissions each operation of this provider needs are listed under \"Root key permissions\" in its documentation (%s)", what, PermissionsDocs)
+}
+
 func (e *APIError) hint() string {
 	switch {
 	case e.Status == http.StatusUnauthorized:
+		if e.RootKeySource != "" {
+			return "Check the provider's root key (" + e.RootKeySource + "): Unkey does not know it"
+		}
 		return "Check the provider's root key (root_key, UNKEY_ROOT_KEY or the Unkey CLI config file): Unkey does not know it"
 	case e.Status == http.StatusForbidden:
-		return "Give the root key the permission named above in the Unkey dashboard, or use a root key that has it"
+		return forbiddenHint(e.MissingPermissions())
 	case e.IsMigrationNotFound():
 		return "Check migration_id: migration IDs are created for your workspace by Unkey support"
-	case e.Status == http.StatusNotFound && strings.Contains(e.Type, "api_not_found"):
-		return "Check api_id: the API must exist in the root key's workspace"
+	case e.IsAPINotFound():
+		return "Check api_id: either the API was deleted, or the root key belongs to another Unkey workspace than the API " +
+			"(Unkey answers both the same way)"
 	case strings.Contains(e.Type, "role_not_found"):
 		return "keys.setRoles only assigns roles that exist: create the role in the Unkey dashboard first (keys.migrateKeys creates missing roles, updates do not)"
 	case strings.Contains(e.Type, "protected_resource"):
@@ -98,6 +149,7 @@ type UnreadableAnswerError struct {
 	RequestID string
 	Reason    string
 	BodyStart string
+	Server    string
 }
 
 func (e *UnreadableAnswerError) Error() string {
@@ -108,6 +160,9 @@ func (e *UnreadableAnswerError) Error() string {
 	if e.BodyStart != "" {
 		msg += fmt.Sprintf("; the answer began %q", e.BodyStart)
 	}
+	if strings.HasPrefix(e.BodyStart, "<") && e.Server != "" {
+		msg += fmt.Sprintf(". It looks like a web page, not Unkey's API: check the API URL, %s", e.Server)
+	}
 	return msg
 }
 
@@ -117,13 +172,44 @@ type TransportError struct {
 	Operation string
 	Sent      bool
 	Err       error
+	// Server is the API URL and where it came from; Hint, when set, says
+	// why the failure is not retried and what to check.
+	Server string
+	Hint   string
 }
 
 func (e *TransportError) Error() string {
+	var msg string
 	if e.Sent {
-		return fmt.Sprintf("%s: the request was sent but no answer came back: %v", e.Operation, e.Err)
+		msg = fmt.Sprintf("%s: the request was sent but no answer came back from %s: %v", e.Operation, e.Server, e.Err)
+	} else {
+		msg = fmt.Sprintf("%s: could not reach Unkey at %s: %v", e.Operation, e.Server, e.Err)
 	}
-	return fmt.Sprintf("%s: could not reach Unkey: %v", e.Operation, e.Err)
+	if e.Hint != "" {
+		msg += ". " + e.Hint
+	}
+	return msg
+}
+
+// NotUnkeyError is an error status whose body is not Unkey's error object:
+// a web server's or proxy's page, so most likely the API URL is wrong. It is
+// deliberately not an APIError, so that a 404 page is never taken for
+// Unkey's "not found".
+type NotUnkeyError struct {
+	Operation string
+	Status    int
+	Server    string
+	BodyStart string
+}
+
+func (e *NotUnkeyError) Error() string {
+	msg := fmt.Sprintf("%s: the server at %s answered %d %s", e.Operation, e.Server, e.Status, http.StatusText(e.Status))
+	if e.BodyStart != "" {
+		msg += fmt.Sprintf(" with a body that is not an Unkey error object (%q)", e.BodyStart)
+	} else {
+		msg += " without Unkey's error object"
+	}
+	return msg + ". This is not an answer of Unkey's API: check the API URL (or a proxy between here and Unkey). Not retried"
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
@@ -144,19 +230,21 @@ type problemBody struct {
 	} `json:"error"`
 }
 
-func apiErrorFrom(op string, ex *exchange) *APIError {
-	apiErr := &APIError{Operation: op, Status: ex.status}
+// apiErrorFrom reads an error answer; ok is false when the body is not an
+// Unkey error object.
+func apiErrorFrom(op string, ex *exchange) (apiErr *APIError, ok bool) {
+	apiErr = &APIError{Operation: op, Status: ex.status}
 	var p problemBody
-	if err := json.Unmarshal(ex.errorBody, &p); err != nil || p.Error == nil {
+	if err := json.Unmarshal(ex.errorBody, &p); err != nil || p.Error == nil || (p.Error.Type == "" && p.Error.Title == "") {
 		apiErr.Body = truncate(string(ex.errorBody), 200)
-		return apiErr
+		return apiErr, false
 	}
 	apiErr.Title, apiErr.Detail, apiErr.Type = p.Error.Title, p.Error.Detail, p.Error.Type
 	apiErr.RequestID = p.Meta.RequestID
 	for _, fe := range p.Error.Errors {
 		apiErr.Detail += fmt.Sprintf("; %s: %s", fe.Location, fe.Message)
 	}
-	return apiErr
+	return apiErr, true
 }
 
 func truncate(s string, n int) string {
@@ -177,3 +265,11 @@ func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
 
 var errNoBody = errors.New("the answer has no body")
+
+// countOf writes a count with its noun: "1 hash", "2 hashes".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -138,5 +138,6 @@ func (c *Client) GetAPI(ctx context.Context, apiID string) (API, error) {
 		api = API{ID: resp.V2ApisGetAPIResponseBody.Data.ID, Name: resp.V2ApisGetAPIResponseBody.Data.Name}
 		return nil
 	})
+	c.apiChecks.seen(apiID, err)
 	return api, err
 }

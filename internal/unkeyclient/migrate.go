@@ -344,7 +344,7 @@ func recordBatchAnswer(op string, batch batch, answer *components.V2KeysMigrateK
 		}
 	}
 	if unanswered > 0 {
-		problems = append(problems, fmt.Sprintf("it says nothing about %d of the %d hashes sent", unanswered, len(batch.hashes)))
+		problems = append(problems, fmt.Sprintf("it says nothing about %d of the %s sent", unanswered, countOf(len(batch.hashes), "hash", "hashes")))
 	}
 	if len(problems) > 0 {
 		return &UnreadableAnswerError{Operation: op, Status: 200, RequestID: answer.Meta.RequestID, Reason: joinProblems(problems)}
@@ -355,7 +355,7 @@ func recordBatchAnswer(op string, batch batch, answer *components.V2KeysMigrateK
 func joinProblems(p []string) string {
 	const show = 3
 	if len(p) > show {
-		return fmt.Sprintf("%s; and %d more problems", joinProblems(p[:show]), len(p)-show)
+		return fmt.Sprintf("%s; and %s more", joinProblems(p[:show]), countOf(len(p)-show, "problem", "problems"))
 	}
 	out := p[0]
 	for _, s := range p[1:] {

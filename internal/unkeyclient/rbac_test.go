@@ -70,7 +70,7 @@ func TestPermissionsAndRoles(t *testing.T) {
 func TestSetRolePermissionsErrorsAndRetries(t *testing.T) {
 	srv, url := unkeylocal.StartTestServer(t, unkeylocal.Options{})
 	seed := srv.SeedDefault()
-	c := clientFor(t, url, seed.RootKey)
+	c := clientWithRootKey(t, url, seed.RootKey)
 	ctx := context.Background()
 	roleID, err := c.CreateRole(ctx, "r1", "")
 	if err != nil {
@@ -85,7 +85,7 @@ func TestSetRolePermissionsErrorsAndRetries(t *testing.T) {
 	}
 
 	srv.AddRootKey(seed.WorkspaceID, "limited_root_key", "rbac.*.add_permission_to_role")
-	err = clientFor(t, url, "limited_root_key").SetRolePermissions(ctx, roleID, []string{"a"})
+	err = clientWithRootKey(t, url, "limited_root_key").SetRolePermissions(ctx, roleID, []string{"a"})
 	var apiErr *unkeyclient.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != 403 || !strings.Contains(err.Error(), "rbac.*.remove_permission_from_role") {
 		t.Fatalf("want a 403 naming the permission, got %v", err)
@@ -95,7 +95,7 @@ func TestSetRolePermissionsErrorsAndRetries(t *testing.T) {
 	}
 }
 
-func clientFor(t *testing.T, url, rootKey string) *unkeyclient.Client {
+func clientWithRootKey(t *testing.T, url, rootKey string) *unkeyclient.Client {
 	t.Helper()
 	c, err := unkeyclient.New(unkeyclient.Config{BaseURL: url, RootKey: rootKey,
 		Retry: unkeyclient.RetryPolicy{InitialBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxElapsed: 10 * time.Second}})

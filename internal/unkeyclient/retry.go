@@ -2,11 +2,14 @@ package unkeyclient
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -20,7 +23,16 @@ type RetryPolicy struct {
 	MaxElapsed     time.Duration
 	InitialBackoff time.Duration
 	MaxBackoff     time.Duration
+	// FirstContact bounds MaxElapsed for a request that could not reach a
+	// server that has never answered this client: then a refused connection
+	// most likely means a wrong URL or port, not an outage, and must not cost
+	// the whole retry budget. Zero means DefaultFirstContactRetry.
+	FirstContact time.Duration
 }
+
+// DefaultFirstContactRetry is how long a server that has never answered is
+// retried.
+const DefaultFirstContactRetry = 30 * time.Second
 
 // DefaultRetryMaxElapsed is the documented bound on retrying one request.
 const DefaultRetryMaxElapsed = 5 * time.Minute
@@ -38,6 +50,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxBackoff == 0 {
 		p.MaxBackoff = 20 * time.Second
 	}
+	if p.FirstContact == 0 {
+		p.FirstContact = DefaultFirstContactRetry
+	}
 	return p
 }
 
@@ -50,6 +65,8 @@ type attemptFailure struct {
 	// it did not say so (the answer was lost or came from a gateway).
 	mayHaveTakenEffect bool
 	retryAfter         time.Duration
+	// unreached: no answer came back and the request was not sent.
+	unreached bool
 }
 
 // callOutcome tells a caller of a non-idempotent operation whether any
@@ -66,7 +83,7 @@ type callOutcome struct {
 // unknown); cancellation is honoured between attempts instead.
 func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Context) error) (callOutcome, error) {
 	var out callOutcome
-	deadline := time.Now().Add(c.retry.MaxElapsed)
+	start := time.Now()
 	backoff := c.retry.InitialBackoff
 	for {
 		out.attempts++
@@ -84,12 +101,16 @@ func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Contex
 		if failure.retryAfter > 0 {
 			wait = failure.retryAfter
 		}
-		if time.Now().Add(wait).After(deadline) {
-			return out, fmt.Errorf("%w (gave up after %d attempts: the next wait of %s would pass the %s retry limit)",
-				failure.err, out.attempts, wait, c.retry.MaxElapsed)
+		limit, why := c.retry.MaxElapsed, "retry limit"
+		if failure.unreached && !c.answered.Load() && c.retry.FirstContact < limit {
+			limit, why = c.retry.FirstContact, "limit for a server that has never answered"
+		}
+		if time.Since(start)+wait > limit {
+			return out, fmt.Errorf("%w (gave up after %s: the next wait of %s would pass the %s %s)",
+				failure.err, countOf(out.attempts, "attempt", "attempts"), wait, limit, why)
 		}
 		tflog.Warn(ctx, "Unkey request failed, retrying", map[string]any{
-			"operation": op, "attempt": out.attempts, "wait": wait.String(), "error": failure.err.Error(),
+			"operation": op, "api_url": c.server(), "attempt": out.attempts, "wait": wait.String(), "error": failure.err.Error(),
 		})
 		if failure.mayHaveTakenEffect {
 			out.earlierAttemptMayHaveTakenEffect = true
@@ -106,27 +127,12 @@ func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Contex
 func (c *Client) classify(op string, err error, ex *exchange) attemptFailure {
 	switch {
 	case ex.status >= 400:
-		apiErr := apiErrorFrom(op, ex)
-		apiErr.Detail = c.scrub(apiErr.Detail)
-		apiErr.Body = c.scrub(apiErr.Body)
-		f := attemptFailure{err: apiErr}
-		switch {
-		case ex.status == http.StatusTooManyRequests:
-			f.retryable = true
-			f.retryAfter = parseRetryAfter(ex.header.Get("Retry-After"))
-		case ex.status >= 500:
-			f.retryable = true
-			// Unkey's own 500 means its transaction rolled back; a gateway's
-			// 502/504, or any 5xx that is not Unkey's error object, may
-			// hide a request that was carried out.
-			f.mayHaveTakenEffect = ex.status == http.StatusBadGateway || ex.status == http.StatusGatewayTimeout || apiErr.Type == ""
-		}
-		return f
+		return c.classifyStatus(op, ex)
 	case ex.status >= 200 && ex.status < 300:
 		return attemptFailure{
 			err: &UnreadableAnswerError{
 				Operation: op, Status: ex.status, Reason: c.scrub(err.Error()),
-				BodyStart: c.scrub(truncate(string(ex.bodyStart()), 120)),
+				BodyStart: c.scrub(truncate(string(ex.bodyStart()), 120)), Server: c.server(),
 			},
 			mayHaveTakenEffect: true,
 		}
@@ -136,10 +142,13 @@ func (c *Client) classify(op string, err error, ex *exchange) attemptFailure {
 		if errors.As(err, &netErr) && netErr.Timeout() {
 			cause = fmt.Errorf("no answer within the request timeout of %s (request_timeout): %w", c.requestTimeout, ex.transportErr)
 		}
+		hint := permanentTransportFailure(ex.transportErr)
 		return attemptFailure{
-			err:                &TransportError{Operation: op, Sent: ex.wroteRequest, Err: &scrubbedError{msg: c.scrub(cause.Error()), err: cause}},
-			retryable:          true,
+			err: &TransportError{Operation: op, Sent: ex.wroteRequest, Server: c.server(), Hint: hint,
+				Err: &scrubbedError{msg: c.scrub(cause.Error()), err: cause}},
+			retryable:          hint == "",
 			mayHaveTakenEffect: ex.wroteRequest,
+			unreached:          !ex.wroteRequest,
 		}
 	}
 	var apiErr *APIError
@@ -147,6 +156,56 @@ func (c *Client) classify(op string, err error, ex *exchange) attemptFailure {
 		return attemptFailure{err: apiErr}
 	}
 	return attemptFailure{err: &scrubbedError{msg: op + ": " + c.scrub(err.Error()), err: err}}
+}
+
+// classifyStatus classifies an error status. Only what can heal is retried:
+// 429 and 5xx. Any other status without Unkey's error object did not come
+// from Unkey, so it fails at once with a pointer to the URL.
+func (c *Client) classifyStatus(op string, ex *exchange) attemptFailure {
+	apiErr, fromUnkey := apiErrorFrom(op, ex)
+	apiErr.Detail = c.scrub(apiErr.Detail)
+	apiErr.Body = c.scrub(apiErr.Body)
+	apiErr.RootKeySource = c.rootKeySource
+	if !fromUnkey {
+		apiErr.Server = c.server()
+	}
+	f := attemptFailure{err: apiErr}
+	switch {
+	case ex.status == http.StatusTooManyRequests:
+		f.retryable = true
+		f.retryAfter = parseRetryAfter(ex.header.Get("Retry-After"))
+	case ex.status >= 500:
+		f.retryable = true
+		// Unkey's own 500 means its transaction rolled back; a gateway's
+		// 502/504, or any 5xx that is not Unkey's error object, may
+		// hide a request that was carried out.
+		f.mayHaveTakenEffect = ex.status == http.StatusBadGateway || ex.status == http.StatusGatewayTimeout || apiErr.Type == ""
+	case !fromUnkey:
+		f.err = &NotUnkeyError{Operation: op, Status: ex.status, Server: c.server(), BodyStart: apiErr.Body}
+	}
+	return f
+}
+
+// permanentTransportFailure says why a failure to get an answer cannot heal
+// by retrying (a name that does not resolve, a certificate that is not
+// valid, a server that does not speak TLS), or "" when it may heal.
+func permanentTransportFailure(err error) string {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	var record tls.RecordHeaderError
+	switch {
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return "The host name does not resolve: check the API URL. Not retried"
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidCert):
+		return "The server's TLS certificate is not valid for this URL: check the API URL " +
+			"(behind a proxy that intercepts TLS, add its certificate authority to the system's trust store). Not retried"
+	case errors.As(err, &record), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "The server does not speak TLS: check the API URL's scheme and port. Not retried"
+	}
+	return ""
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date; zero when absent.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"sync/atomic"
 )
 
 // exchange is what the transport saw of one HTTP attempt. The SDK turns
@@ -62,6 +63,7 @@ const maxErrorBody = 1 << 20
 type observingTransport struct {
 	next      http.RoundTripper
 	userAgent string
+	answered  *atomic.Bool
 }
 
 func (t *observingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -91,6 +93,7 @@ func (t *observingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		ex.transportErr = err
 		return nil, err
 	}
+	t.answered.Store(true)
 	ex.status = resp.StatusCode
 	ex.header = resp.Header.Clone()
 	if resp.StatusCode >= 300 {
