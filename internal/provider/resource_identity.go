@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"time"
@@ -194,7 +195,9 @@ func metaMap(v jsontypes.Normalized) (map[string]any, error) {
 }
 
 // metaValue renders Unkey's meta; an empty one is null unless the prior
-// value was an empty object too.
+// value was an empty object too. The prior value is kept when it is Unkey's
+// once its numbers go through float64, as Unkey's do (1e3 comes back 1000,
+// 1.50 as 1.5): the configuration's spelling is not a change.
 func metaValue(meta map[string]any, prior jsontypes.Normalized) (jsontypes.Normalized, error) {
 	if len(meta) == 0 {
 		if m, err := metaMap(prior); err == nil && m != nil && len(m) == 0 {
@@ -206,7 +209,23 @@ func metaValue(meta map[string]any, prior jsontypes.Normalized) (jsontypes.Norma
 	if err != nil {
 		return prior, err
 	}
+	if sameThroughFloat64(prior, b) {
+		return prior, nil
+	}
 	return jsontypes.NewNormalizedValue(string(b)), nil
+}
+
+// sameThroughFloat64 reports whether a meta value decodes, numbers as
+// float64, to the same as Unkey's answer.
+func sameThroughFloat64(prior jsontypes.Normalized, unkeys []byte) bool {
+	if prior.IsNull() || prior.IsUnknown() {
+		return false
+	}
+	var a, b any
+	if json.Unmarshal([]byte(prior.ValueString()), &a) != nil || json.Unmarshal(unkeys, &b) != nil {
+		return false
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 func ratelimitModels(ctx context.Context, s types.Set) ([]ratelimitModel, diag.Diagnostics) {

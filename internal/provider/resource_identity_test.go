@@ -6,8 +6,11 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
 )
@@ -181,4 +184,55 @@ resource "unkey_identity" "test" {
 			},
 		},
 	})
+}
+
+// Unkey returns an identity's rate limits in an order that changes between
+// calls (the local API shuffles them) and meta numbers as float64 spells
+// them: the resource and the data source must read the same value every
+// time, or every plan would show changes.
+func TestAccIdentity_sameValueWhateverTheOrder(t *testing.T) {
+	u := startLocalUnkey(t)
+	cfg := u.providerBlock() + `
+resource "unkey_identity" "test" {
+  external_id = "lists"
+  meta        = "{\"n\": 1e3, \"ratio\": 1.50, \"nested\": {\"b\": 2, \"a\": [3, 1]}}"
+  ratelimits = [
+    { name = "requests", limit = 100, duration = "1m", auto_apply = true },
+    { name = "burst", limit = 10, duration = "1s", auto_apply = true },
+    { name = "daily", limit = 10000, duration = "24h" },
+    { name = "writes", limit = 5, duration = "10s" },
+  ]
+}
+
+data "unkey_identity" "test" {
+  id = unkey_identity.test.id
+}
+
+# Changes whenever anything the data source read changes.
+resource "terraform_data" "copy" {
+  input = {
+    meta       = data.unkey_identity.test.meta
+    ratelimits = data.unkey_identity.test.ratelimits
+  }
+}
+`
+	again := resource.TestStep{
+		Config:           cfg,
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+	}
+	steps := []resource.TestStep{{
+		Config: cfg,
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue("data.unkey_identity.test", tfjsonpath.New("meta"),
+				knownvalue.StringExact(`{"n":1000,"nested":{"a":[3,1],"b":2},"ratio":1.5}`)),
+			statecheck.ExpectKnownValue("data.unkey_identity.test", tfjsonpath.New("ratelimits"), knownvalue.SetSizeExact(4)),
+		},
+	}}
+	for range 4 {
+		steps = append(steps, again)
+	}
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, Steps: steps})
+	if n := len(u.RequestsTo("/v2/identities.getIdentity")); n < 10 {
+		t.Fatalf("the identity was read only %d times: too few to meet Unkey's shuffled orders", n)
+	}
 }

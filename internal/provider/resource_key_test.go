@@ -247,3 +247,32 @@ resource "unkey_key" "test" {
 		t.Fatalf("the plan after recording them is not empty:\n%s", out)
 	}
 }
+
+// Unkey returns a key's roles, permissions and rate limits in an order that
+// changes between calls and meta numbers as float64 spells them (the local
+// API does both): the resource must read the same value every time.
+func TestAccKey_sameValueWhateverTheOrder(t *testing.T) {
+	u := startLocalUnkey(t)
+	cfg := keyConfig(u, `
+  meta        = "{\"n\": 1e3, \"ratio\": 1.50, \"big\": 9007199254740993}"
+  roles       = [unkey_role.reader.name, unkey_role.writer.name]
+  permissions = ["docs.read", "docs.write", "billing.read", "admin.all"]
+  ratelimits = [
+    { name = "requests", limit = 100, duration = "1m", auto_apply = true },
+    { name = "burst", limit = 10, duration = "1s", auto_apply = true },
+    { name = "daily", limit = 10000, duration = "24h" },
+    { name = "writes", limit = 5, duration = "10s" },
+  ]`)
+	again := resource.TestStep{
+		Config:           cfg,
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+	}
+	steps := []resource.TestStep{{Config: cfg}}
+	for range 6 {
+		steps = append(steps, again)
+	}
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, Steps: steps})
+	if n := len(u.RequestsTo("/v2/keys.getKey")); n < 10 {
+		t.Fatalf("the key was read only %d times: too few to meet Unkey's shuffled orders", n)
+	}
+}

@@ -162,3 +162,44 @@ func TestAccRole_replacementWarnsThatKeysLoseIt(t *testing.T) {
 		t.Fatalf("the key kept %v: the warning would be wrong", k.Roles)
 	}
 }
+
+// Unkey returns a role's permissions in an order that changes between
+// calls (the local API shuffles them): the resource and the data source
+// must read the same value every time, or every plan would show changes.
+func TestAccRole_sameValueWhateverTheOrder(t *testing.T) {
+	u := startLocalUnkey(t)
+	cfg := u.providerBlock() + `
+resource "unkey_role" "test" {
+  name        = "lists"
+  permissions = ["docs.read", "docs.write", "billing.read", "admin.all"]
+}
+
+data "unkey_role" "test" {
+  name = unkey_role.test.name
+}
+
+# Changes whenever anything the data source read changes.
+resource "terraform_data" "copy" {
+  input = data.unkey_role.test.permissions
+}
+`
+	again := resource.TestStep{
+		Config:           cfg,
+		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+	}
+	steps := []resource.TestStep{{
+		Config: cfg,
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue("data.unkey_role.test", tfjsonpath.New("permissions"), knownvalue.SetExact([]knownvalue.Check{
+				knownvalue.StringExact("admin.all"), knownvalue.StringExact("billing.read"), knownvalue.StringExact("docs.read"), knownvalue.StringExact("docs.write"),
+			})),
+		},
+	}}
+	for range 4 {
+		steps = append(steps, again)
+	}
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, Steps: steps})
+	if n := len(u.RequestsTo("/v2/permissions.getRole")); n < 10 {
+		t.Fatalf("the role was read only %d times: too few to meet Unkey's shuffled orders", n)
+	}
+}

@@ -100,7 +100,7 @@ func (s *Server) listKeys(c *call) (any, *problem) {
 		return nil, p
 	}
 	if decrypt {
-		if p := c.rk.requireAny(alternatives("api.{apiId}.decrypt_key", a.id)...); p != nil {
+		if p := c.authorizeAlso(decrypts, a.id); p != nil {
 			return nil, p
 		}
 		return nil, precondition("The requested API does not support key encryption.")

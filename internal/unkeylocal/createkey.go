@@ -53,7 +53,10 @@ func newPlaintextKey(prefix string, byteLength int64) string {
 // once. Roles must exist; permissions and identities are created on the fly.
 func (s *Server) createKey(c *call) (any, *problem) {
 	apiID, _ := strField(c.body, "apiId")
-	if p := c.rk.requireAny("api.*.create_key", "api."+apiID+".create_key"); p != nil {
+	if p := c.authorize(apiID); p != nil {
+		return nil, p
+	}
+	if p := checkMetaNumbers("body.meta", c.body["meta"]); p != nil {
 		return nil, p
 	}
 	nk := readNewKey(c.body)
@@ -85,10 +88,10 @@ func (s *Server) createKey(c *call) (any, *problem) {
 		}
 		roles = append(roles, r)
 	}
-	perms, p := ws.resolvePermissions(c.rk, nk.permissions)
-	if p != nil {
+	if p := c.authorizeNewPermissions(ws, nk.permissions, a.id); p != nil {
 		return nil, p
 	}
+	perms := ws.resolvePermissions(nk.permissions)
 	plaintext := newPlaintextKey(prefix, byteLength)
 	k := &keyRec{
 		id: s.newKeyIDLocked(), hash: NativeHash(plaintext), apiID: a.id, workspace: a.workspace,

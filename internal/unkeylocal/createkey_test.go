@@ -46,7 +46,7 @@ func TestCreateKey(t *testing.T) {
 	e.postAs("Bearer root_2", "/v2/keys.createKey", map[string]any{"apiId": e.seed.APIID}).problem(t, 404, TypeAPINotFound)
 	e.srv.AddRootKey(e.seed.WorkspaceID, "limited", "api.*.read_key")
 	d := e.postAs("Bearer limited", "/v2/keys.createKey", map[string]any{"apiId": e.seed.APIID}).problem(t, 403, TypeInsufficientPermissions)
-	if d != "Missing one of these permissions: api.*.create_key or api.api_local.create_key" {
+	if d != "Missing one of these permissions: api."+e.seed.APIID+".create_key or api.*.create_key" {
 		t.Errorf("detail %q", d)
 	}
 }

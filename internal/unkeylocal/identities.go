@@ -3,7 +3,6 @@ package unkeylocal
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 )
 
 // Schemas, from V2Identities*RequestBody.
@@ -44,7 +43,9 @@ type identityData struct {
 	Ratelimits []ratelimitResponse `json:"ratelimits"`
 }
 
-func (id *identity) data() identityData {
+// identityData renders an identity; its rate limits come in a new order
+// each time, as Unkey promises none, and meta numbers went through float64.
+func (s *Server) identityData(id *identity) identityData {
 	out := identityData{ID: id.id, ExternalID: id.externalID, Meta: map[string]any{}, Ratelimits: []ratelimitResponse{}}
 	if id.meta != nil {
 		_ = json.Unmarshal(id.meta, &out.Meta)
@@ -52,7 +53,7 @@ func (id *identity) data() identityData {
 	for _, r := range id.ratelimits {
 		out.Ratelimits = append(out.Ratelimits, ratelimitResponse{ID: r.id, Name: r.name, Limit: r.limit, Duration: r.duration, AutoApply: r.autoApply})
 	}
-	sort.Slice(out.Ratelimits, func(i, j int) bool { return out.Ratelimits[i].Name < out.Ratelimits[j].Name })
+	shuffle(s, out.Ratelimits)
 	return out
 }
 
@@ -93,10 +94,13 @@ func (id *identity) setRatelimits(in []ratelimitInput) {
 // createIdentity is identities.createIdentity: external IDs are unique in a
 // workspace, including the identities keys.migrateKeys created on the fly.
 func (s *Server) createIdentity(c *call) (any, *problem) {
-	if p := c.rk.requireAny("identity.*.create_identity"); p != nil {
+	if p := c.authorize(""); p != nil {
 		return nil, p
 	}
 	externalID, _ := strField(c.body, "externalId")
+	if p := checkMetaNumbers("body.meta", c.body["meta"]); p != nil {
+		return nil, p
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ws := s.workspaceLocked(c.rk.workspace)
@@ -117,7 +121,7 @@ func (s *Server) createIdentity(c *call) (any, *problem) {
 
 // getIdentity is identities.getIdentity, by external ID or identity ID.
 func (s *Server) getIdentity(c *call) (any, *problem) {
-	if p := c.rk.requireAny("identity.*.read_identity"); p != nil {
+	if p := c.authorize(""); p != nil {
 		return nil, p
 	}
 	ref, _ := strField(c.body, "identity")
@@ -127,16 +131,19 @@ func (s *Server) getIdentity(c *call) (any, *problem) {
 	if id == nil {
 		return nil, identityNotFound(ref)
 	}
-	return id.data(), nil
+	return s.identityData(id), nil
 }
 
 // updateIdentity is identities.updateIdentity: an omitted field is kept, a
 // given one replaces what was there ({} and [] clear).
 func (s *Server) updateIdentity(c *call) (any, *problem) {
-	if p := c.rk.requireAny("identity.*.update_identity"); p != nil {
+	if p := c.authorize(""); p != nil {
 		return nil, p
 	}
 	ref, _ := strField(c.body, "identity")
+	if p := checkMetaNumbers("body.meta", c.body["meta"]); p != nil {
+		return nil, p
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.workspaceLocked(c.rk.workspace).identityByRef(ref)
@@ -152,13 +159,13 @@ func (s *Server) updateIdentity(c *call) (any, *problem) {
 	if rls, ok := arrField(c.body, "ratelimits"); ok {
 		id.setRatelimits(readRatelimits(rls))
 	}
-	return id.data(), nil
+	return s.identityData(id), nil
 }
 
 // deleteIdentity is identities.deleteIdentity: its keys stay, without an
 // owner.
 func (s *Server) deleteIdentity(c *call) (any, *problem) {
-	if p := c.rk.requireAny("identity.*.delete_identity"); p != nil {
+	if p := c.authorize(""); p != nil {
 		return nil, p
 	}
 	ref, _ := strField(c.body, "identity")

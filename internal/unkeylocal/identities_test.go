@@ -90,7 +90,7 @@ func TestIdentityPermissionsAndWorkspaces(t *testing.T) {
 		if path == "/v2/identities.createIdentity" {
 			body = map[string]any{"externalId": "other"}
 		}
-		if d := e.postAs("Bearer limited", path, body).problem(t, 403, TypeInsufficientPermissions); d != "Missing permission: "+want {
+		if d := e.postAs("Bearer limited", path, body).problem(t, 403, TypeInsufficientPermissions); d != "Missing one of these permissions: "+want {
 			t.Errorf("%s: %q", path, d)
 		}
 	}

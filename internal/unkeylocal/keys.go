@@ -382,7 +382,7 @@ func (s *Server) getKey(c *call) (any, *problem) {
 		return nil, p
 	}
 	if decrypt {
-		if p := c.rk.requireAny(alternatives("api.{apiId}.decrypt_key", k.apiID)...); p != nil {
+		if p := c.authorizeAlso(decrypts, k.apiID); p != nil {
 			return nil, p
 		}
 		return nil, precondition("The API for this key does not support key encryption.")
@@ -578,30 +578,11 @@ func (s *Server) setPermissions(c *call) (any, *problem) {
 		return nil, p
 	}
 	ws := s.workspaceLocked(k.workspace)
-	byID := map[string]*permission{}
-	for _, perm := range ws.permissions {
-		byID[perm.id] = perm
+	refs := stringList(slugs)
+	if p := c.authorizeNewPermissions(ws, refs, k.apiID); p != nil {
+		return nil, p
 	}
-	for _, slug := range stringList(slugs) {
-		if byID[slug] == nil && ws.permissions[slug] == nil {
-			if p := c.authorizeNewPermission(k.apiID); p != nil {
-				return nil, p
-			}
-			break
-		}
-	}
-	perms := []*permission{}
-	seen := map[*permission]bool{}
-	for _, slug := range stringList(slugs) {
-		perm := byID[slug]
-		if perm == nil {
-			perm = ws.permission(slug)
-		}
-		if !seen[perm] {
-			seen[perm] = true
-			perms = append(perms, perm)
-		}
-	}
+	perms := ws.resolvePermissions(refs)
 	k.permissions = perms
 	k.updatedAt = time.Now().UnixMilli()
 	out := make([]permissionResponse, len(perms))

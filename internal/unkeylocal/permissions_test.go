@@ -60,6 +60,104 @@ var permissionFixtures = map[string]func(e *env) target{
 	"/v2/apis.listKeys": func(e *env) target {
 		return target{map[string]any{"apiId": e.seed.APIID}, e.seed.APIID, false}
 	},
+	"/v2/keys.createKey": func(e *env) target {
+		return target{map[string]any{"apiId": e.seed.APIID}, e.seed.APIID, false}
+	},
+	"/v2/permissions.createPermission": func(e *env) target {
+		return target{map[string]any{"name": "fixture", "slug": newID("fixture")}, "", false}
+	},
+	"/v2/permissions.getPermission": func(e *env) target {
+		return target{map[string]any{"permission": e.newPermission()}, "", false}
+	},
+	"/v2/permissions.deletePermission": func(e *env) target {
+		return target{map[string]any{"permission": e.newPermission()}, "", false}
+	},
+	"/v2/permissions.createRole": func(e *env) target {
+		return target{map[string]any{"name": newID("role")}, "", false}
+	},
+	"/v2/permissions.getRole": func(e *env) target {
+		return target{map[string]any{"role": e.newRole()}, "", false}
+	},
+	"/v2/permissions.deleteRole": func(e *env) target {
+		return target{map[string]any{"role": e.newRole()}, "", false}
+	},
+	"/v2/permissions.setRolePermissions": func(e *env) target {
+		return target{map[string]any{"roleId": e.newRole(), "permissions": []string{e.newPermission()}}, "", false}
+	},
+	"/v2/identities.createIdentity": func(e *env) target {
+		return target{map[string]any{"externalId": newID("ext")}, "", false}
+	},
+	"/v2/identities.getIdentity": func(e *env) target {
+		return target{map[string]any{"identity": e.newIdentity()}, "", false}
+	},
+	"/v2/identities.updateIdentity": func(e *env) target {
+		return target{map[string]any{"identity": e.newIdentity(), "meta": map[string]any{"a": 1}}, "", false}
+	},
+	"/v2/identities.deleteIdentity": func(e *env) target {
+		return target{map[string]any{"identity": e.newIdentity()}, "", false}
+	},
+}
+
+// conditionFixtures make, for every conditional row of endpointPermissions,
+// a fresh request that does what the condition says and that a root key
+// holding all of the row's permissions is not refused.
+var conditionFixtures = map[string]map[condition]func(e *env) target{
+	"/v2/keys.createKey": {
+		createsPermission: func(e *env) target {
+			return target{map[string]any{"apiId": e.seed.APIID, "permissions": []string{newID("new")}}, e.seed.APIID, false}
+		},
+	},
+	"/v2/keys.setPermissions": {
+		createsPermission: func(e *env) target {
+			return target{map[string]any{"keyId": e.freshKey(), "permissions": []string{newID("new")}}, e.seed.APIID, false}
+		},
+	},
+	"/v2/keys.getKey": {
+		decrypts: func(e *env) target {
+			return target{map[string]any{"keyId": e.freshKey(), "decrypt": true}, e.seed.APIID, false}
+		},
+	},
+	"/v2/apis.listKeys": {
+		decrypts: func(e *env) target {
+			return target{map[string]any{"apiId": e.seed.APIID, "decrypt": true}, e.seed.APIID, false}
+		},
+	},
+	"/v2/permissions.createRole": {
+		attachesPermissions: func(e *env) target {
+			return target{map[string]any{"name": newID("role"), "permissions": []string{e.newPermission()}}, "", false}
+		},
+		createsPermission: func(e *env) target {
+			return target{map[string]any{"name": newID("role"), "permissions": []string{newID("new")}}, "", false}
+		},
+	},
+	"/v2/permissions.setRolePermissions": {
+		createsPermission: func(e *env) target {
+			return target{map[string]any{"roleId": e.newRole(), "permissions": []string{newID("new")}}, "", false}
+		},
+	},
+}
+
+// newPermission creates a permission in the seeded workspace and returns
+// its slug.
+func (e *env) newPermission() string {
+	slug := newID("perm")
+	e.post("/v2/permissions.createPermission", map[string]any{"name": slug, "slug": slug}).ok(e.t, nil)
+	return slug
+}
+
+// newRole creates a role in the seeded workspace and returns its name.
+func (e *env) newRole() string {
+	name := newID("role")
+	e.srv.AddRole(e.seed.WorkspaceID, name)
+	return name
+}
+
+// newIdentity creates an identity in the seeded workspace and returns its
+// external ID.
+func (e *env) newIdentity() string {
+	ext := newID("ext")
+	e.post("/v2/identities.createIdentity", map[string]any{"externalId": ext}).ok(e.t, nil)
+	return ext
 }
 
 // rootKeyWith creates a new root key of the seeded workspace holding
@@ -136,6 +234,41 @@ func TestPermissionTable(t *testing.T) {
 				e.expectDenied(t, rule.denied, alternatives(first, tg.apiID), e.postAs(e.rootKeyWith(other...), path, tg.body))
 			}
 		})
+	}
+	e.t = t
+}
+
+// TestConditionalPermissions walks the also of endpointPermissions: a
+// request doing what a condition says is not refused a root key holding the
+// row's needs and all its also, and is refused (403, whatever the row's
+// denial) one missing any permission of that condition.
+func TestConditionalPermissions(t *testing.T) {
+	e := newEnv(t)
+	for path, rule := range endpointPermissions {
+		for cond, perms := range rule.also {
+			fixture := conditionFixtures[path][cond]
+			if fixture == nil {
+				t.Errorf("%s: no fixture in conditionFixtures for %s", path, cond)
+				continue
+			}
+			t.Run(strings.TrimPrefix(path, "/v2/")+"/"+cond.String(), func(t *testing.T) {
+				e.t = t
+				all := grant(rule.needs, "*")
+				for _, also := range rule.also {
+					all = append(all, grant(also, "*")...)
+				}
+				tg := fixture(e)
+				if a := e.postAs(e.rootKeyWith(all...), path, tg.body); a.Status == 403 || a.Status == 404 && a.Error.Type == TypeAPINotFound {
+					t.Fatalf("holding %v: refused: %s", all, a)
+				}
+				for _, need := range perms {
+					granted := grant([]string{need}, "*")[0]
+					without := slices.DeleteFunc(slices.Clone(all), func(p string) bool { return p == granted })
+					tg := fixture(e)
+					e.expectDenied(t, denyForbidden, alternatives(need, tg.apiID), e.postAs(e.rootKeyWith(without...), path, tg.body))
+				}
+			})
+		}
 	}
 	e.t = t
 }

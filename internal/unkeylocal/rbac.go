@@ -3,7 +3,6 @@ package unkeylocal
 import (
 	"fmt"
 	"slices"
-	"sort"
 )
 
 // Problem types of the permission, role and identity endpoints.
@@ -80,16 +79,18 @@ func (p *permission) data() permissionData {
 	return permissionData{ID: p.id, Name: p.name, Slug: p.slug, Description: p.description}
 }
 
-func (r *role) data() roleData {
-	return roleData{ID: r.id, Name: r.name, Description: r.description, Permissions: permissionsData(r.permissions)}
+func (s *Server) roleData(r *role) roleData {
+	return roleData{ID: r.id, Name: r.name, Description: r.description, Permissions: s.permissionsData(r.permissions)}
 }
 
-func permissionsData(perms []*permission) []permissionData {
+// permissionsData renders a role's permissions, in a new order each time,
+// as Unkey promises none.
+func (s *Server) permissionsData(perms []*permission) []permissionData {
 	out := make([]permissionData, len(perms))
 	for i, p := range perms {
 		out[i] = p.data()
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Slug < out[j].Slug })
+	shuffle(s, out)
 	return out
 }
 
@@ -117,7 +118,7 @@ func (ws *workspace) roleByRef(ref string) *role {
 // createPermission is permissions.createPermission: slugs are unique in a
 // workspace.
 func (s *Server) createPermission(c *call) (any, *problem) {
-	if p := c.rk.requireAny("rbac.*.create_permission"); p != nil {
+	if p := c.authorize(""); p != nil {
 		return nil, p
 	}
 	name, _ := strField(c.body, "name")
@@ -138,7 +139,7 @@ func (s *Server) createPermission(c *call) (any, *problem) {
 
 // getPermission is permissions.getPermission, by ID or slug.
 func (s *Server) getPermission(c *call) (any, *problem) {
-	if p := c.rk.requireAny("rbac.*.read_permission"); p != nil {
+	if p := c.authorize(""); p != nil {
 		return nil, p
 	}
 	ref, _ := strField(c.body, "permission")
@@ -155,7 +156,7 @@ func (s *Server) getPermission(c *call) (any, *problem) {
 // deletePermission is permissions.deletePermission: the permission leaves
 // every role and key of the workspace.
 func (s *Server) deletePermission(c *call) (any, *problem) {
-	if p := c.rk.requireAny("rbac.*.delete_permission"); p != nil {
+	if p := c.authorize(""); p != nil {
 		return nil, p
 	}
 	ref, _ := strField(c.body, "permission")
@@ -179,33 +180,41 @@ func (s *Server) deletePermission(c *call) (any, *problem) {
 	return struct{}{}, nil
 }
 
-// resolvePermissions turns slugs into permissions, creating the
-// missing ones when the root key may (rbac.*.create_permission). Nothing is
-// created unless every slug can be resolved. The caller holds s.mu.
-func (ws *workspace) resolvePermissions(rk *rootKey, slugs []string) ([]*permission, *problem) {
-	slugs = dedupe(slugs)
-	for _, slug := range slugs {
-		if ws.permissionByRef(slug) == nil {
-			if p := rk.requireAny("rbac.*.create_permission"); p != nil {
-				return nil, p
-			}
+// authorizeNewPermissions checks what creating a permission needs when one
+// of refs (slugs or IDs) names no permission of ws yet.
+func (c *call) authorizeNewPermissions(ws *workspace, refs []string, apiID string) *problem {
+	for _, ref := range refs {
+		if ws.permissionByRef(ref) == nil {
+			return c.authorizeAlso(createsPermission, apiID)
 		}
 	}
-	out := make([]*permission, 0, len(slugs))
-	for _, slug := range slugs {
-		perm := ws.permissionByRef(slug)
+	return nil
+}
+
+// resolvePermissions turns slugs (or IDs) into permissions, once each,
+// creating the missing ones: the caller has checked authorizeNewPermissions
+// and holds s.mu.
+func (ws *workspace) resolvePermissions(refs []string) []*permission {
+	refs = dedupe(refs)
+	out := make([]*permission, 0, len(refs))
+	seen := make(map[*permission]bool, len(refs))
+	for _, ref := range refs {
+		perm := ws.permissionByRef(ref)
 		if perm == nil {
-			perm = ws.permission(slug)
+			perm = ws.permission(ref)
 		}
-		out = append(out, perm)
+		if !seen[perm] {
+			seen[perm] = true
+			out = append(out, perm)
+		}
 	}
-	return out, nil
+	return out
 }
 
 // createRole is permissions.createRole: names are unique in a workspace;
 // the permissions given are attached, missing ones created.
 func (s *Server) createRole(c *call) (any, *problem) {
-	if p := c.rk.requireAny("rbac.*.create_role"); p != nil {
+	if p := c.authorize(""); p != nil {
 		return nil, p
 	}
 	name, _ := strField(c.body, "name")
@@ -213,7 +222,7 @@ func (s *Server) createRole(c *call) (any, *problem) {
 	raw, _ := arrField(c.body, "permissions")
 	slugs := stringList(raw)
 	if len(slugs) > 0 {
-		if p := c.rk.requireAny("rbac.*.add_permission_to_role"); p != nil {
+		if p := c.authorizeAlso(attachesPermissions, ""); p != nil {
 			return nil, p
 		}
 	}
@@ -223,12 +232,11 @@ func (s *Server) createRole(c *call) (any, *problem) {
 	if ws.roles[name] != nil {
 		return nil, conflict(TypeRoleAlreadyExists, fmt.Sprintf("A role with name '%s' already exists in this workspace.", name))
 	}
-	perms, p := ws.resolvePermissions(c.rk, slugs)
-	if p != nil {
+	if p := c.authorizeNewPermissions(ws, slugs, ""); p != nil {
 		return nil, p
 	}
 	r := ws.role(name)
-	r.description, r.permissions = description, perms
+	r.description, r.permissions = description, ws.resolvePermissions(slugs)
 	return struct {
 		RoleID string `json:"roleId"`
 	}{r.id}, nil
@@ -236,7 +244,7 @@ func (s *Server) createRole(c *call) (any, *problem) {
 
 // getRole is permissions.getRole, by ID or name.
 func (s *Server) getRole(c *call) (any, *problem) {
-	if p := c.rk.requireAny("rbac.*.read_role"); p != nil {
+	if p := c.authorize(""); p != nil {
 		return nil, p
 	}
 	ref, _ := strField(c.body, "role")
@@ -246,12 +254,12 @@ func (s *Server) getRole(c *call) (any, *problem) {
 	if r == nil {
 		return nil, roleNotFound(ref)
 	}
-	return r.data(), nil
+	return s.roleData(r), nil
 }
 
 // deleteRole is permissions.deleteRole: the role leaves every key.
 func (s *Server) deleteRole(c *call) (any, *problem) {
-	if p := c.rk.requireAny("rbac.*.delete_role"); p != nil {
+	if p := c.authorize(""); p != nil {
 		return nil, p
 	}
 	ref, _ := strField(c.body, "role")
@@ -275,10 +283,7 @@ func (s *Server) deleteRole(c *call) (any, *problem) {
 // setRolePermissions is permissions.setRolePermissions: the role's direct
 // permissions become exactly the ones given.
 func (s *Server) setRolePermissions(c *call) (any, *problem) {
-	if p := c.rk.requireAny("rbac.*.add_permission_to_role"); p != nil {
-		return nil, p
-	}
-	if p := c.rk.requireAny("rbac.*.remove_permission_from_role"); p != nil {
+	if p := c.authorize(""); p != nil {
 		return nil, p
 	}
 	ref, _ := strField(c.body, "roleId")
@@ -290,12 +295,12 @@ func (s *Server) setRolePermissions(c *call) (any, *problem) {
 	if r == nil {
 		return nil, roleNotFound(ref)
 	}
-	perms, p := ws.resolvePermissions(c.rk, stringList(raw))
-	if p != nil {
+	slugs := stringList(raw)
+	if p := c.authorizeNewPermissions(ws, slugs, ""); p != nil {
 		return nil, p
 	}
-	r.permissions = perms
-	return permissionsData(perms), nil
+	r.permissions = ws.resolvePermissions(slugs)
+	return s.permissionsData(r.permissions), nil
 }
 
 // rolePermissionSlugs returns the slugs a key holds through its roles.

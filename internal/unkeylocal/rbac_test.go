@@ -1,6 +1,7 @@
 package unkeylocal
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -14,11 +15,14 @@ type roleAnswer struct {
 	Permissions           []permissionAnswer
 }
 
+// slugsOf lists the slugs of permissions sorted, as Unkey answers them in
+// no set order.
 func slugsOf(perms []permissionAnswer) string {
 	s := make([]string, len(perms))
 	for i, p := range perms {
 		s[i] = p.Slug
 	}
+	slices.Sort(s)
 	return strings.Join(s, ",")
 }
 
@@ -85,7 +89,7 @@ func TestRoleLifecycle(t *testing.T) {
 		Permissions []string
 	}
 	e.post("/v2/keys.verifyKey", map[string]any{"key": "role key", "permissions": "c.delete"}).ok(t, &v)
-	if !v.Valid || strings.Join(v.Permissions, ",") != "a.read,c.delete" {
+	if slices.Sort(v.Permissions); !v.Valid || strings.Join(v.Permissions, ",") != "a.read,c.delete" {
 		t.Fatalf("verify: %+v", v)
 	}
 	e.post("/v2/permissions.deleteRole", map[string]any{"role": created.RoleID}).ok(t, nil)
@@ -115,15 +119,15 @@ func TestRBACPermissionsAndWorkspaces(t *testing.T) {
 		body  map[string]any
 		want  string
 	}{
-		{nil, "/v2/permissions.createPermission", map[string]any{"name": "x", "slug": "x"}, "Missing permission: rbac.*.create_permission"},
-		{nil, "/v2/permissions.getPermission", map[string]any{"permission": "p"}, "Missing permission: rbac.*.read_permission"},
-		{nil, "/v2/permissions.deletePermission", map[string]any{"permission": "p"}, "Missing permission: rbac.*.delete_permission"},
-		{nil, "/v2/permissions.createRole", map[string]any{"name": "r"}, "Missing permission: rbac.*.create_role"},
-		{[]string{"rbac.*.create_role"}, "/v2/permissions.createRole", map[string]any{"name": "r", "permissions": []string{"p"}}, "Missing permission: rbac.*.add_permission_to_role"},
-		{[]string{"rbac.*.create_role", "rbac.*.add_permission_to_role"}, "/v2/permissions.createRole", map[string]any{"name": "r", "permissions": []string{"new"}}, "Missing permission: rbac.*.create_permission"},
-		{nil, "/v2/permissions.getRole", map[string]any{"role": "mine"}, "Missing permission: rbac.*.read_role"},
-		{nil, "/v2/permissions.deleteRole", map[string]any{"role": "mine"}, "Missing permission: rbac.*.delete_role"},
-		{[]string{"rbac.*.add_permission_to_role"}, "/v2/permissions.setRolePermissions", map[string]any{"roleId": "mine", "permissions": []string{}}, "Missing permission: rbac.*.remove_permission_from_role"},
+		{nil, "/v2/permissions.createPermission", map[string]any{"name": "x", "slug": "x"}, "Missing one of these permissions: rbac.*.create_permission"},
+		{nil, "/v2/permissions.getPermission", map[string]any{"permission": "p"}, "Missing one of these permissions: rbac.*.read_permission"},
+		{nil, "/v2/permissions.deletePermission", map[string]any{"permission": "p"}, "Missing one of these permissions: rbac.*.delete_permission"},
+		{nil, "/v2/permissions.createRole", map[string]any{"name": "r"}, "Missing one of these permissions: rbac.*.create_role"},
+		{[]string{"rbac.*.create_role"}, "/v2/permissions.createRole", map[string]any{"name": "r", "permissions": []string{"p"}}, "Missing one of these permissions: rbac.*.add_permission_to_role"},
+		{[]string{"rbac.*.create_role", "rbac.*.add_permission_to_role"}, "/v2/permissions.createRole", map[string]any{"name": "r", "permissions": []string{"new"}}, "Missing one of these permissions: rbac.*.create_permission"},
+		{nil, "/v2/permissions.getRole", map[string]any{"role": "mine"}, "Missing one of these permissions: rbac.*.read_role"},
+		{nil, "/v2/permissions.deleteRole", map[string]any{"role": "mine"}, "Missing one of these permissions: rbac.*.delete_role"},
+		{[]string{"rbac.*.add_permission_to_role"}, "/v2/permissions.setRolePermissions", map[string]any{"roleId": "mine", "permissions": []string{}}, "Missing one of these permissions: rbac.*.remove_permission_from_role"},
 	}
 	for i, c := range cases {
 		key := "limited_" + string(rune('a'+i))

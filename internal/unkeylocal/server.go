@@ -30,15 +30,18 @@
 //     endpointPermissions (api.<apiId>.X or api.*.X, rbac.*.X, ...); a root
 //     key missing one gets 403 "Missing one of these permissions: ...",
 //     except keys.verifyKey (200 NOT_FOUND) and apis.listKeys (404
-//     api_not_found). A changed root key (AddRootKey again) keeps its old
+//     api_not_found). What a request needs for what it does on top (a new
+//     permission, permissions for a new role, decrypt) is in the same
+//     table. A changed root key (AddRootKey again) keeps its old
 //     permissions for one more request, as Unkey's cached copy does.
 //   - Everything of another workspace is answered exactly as a thing that
 //     does not exist (404 api_not_found, key_not_found, migration_not_found).
 //   - A key's roles, permissions and rate limits come back in a new order
-//     in every keys.getKey, keys.verifyKey and apis.listKeys answer
+//     in every keys.getKey, keys.verifyKey and apis.listKeys answer, and so
+//     do a role's permissions and an identity's rate limits
 //     (Options.ShuffleSeed makes the orders reproducible).
-//   - meta numbers go through float64: 1e3 comes back 1000, 1.50 as 1.5,
-//     9007199254740993 as 9007199254740992.
+//   - meta numbers (of keys and identities) go through float64: 1e3 comes
+//     back 1000, 1.50 as 1.5, 9007199254740993 as 9007199254740992.
 //   - A wrong Content-Type is a 400 invalid_input with one errors entry; a
 //     migrated key's start stays "" after verification.
 //   - Options.Latency (UnkeyLatency) makes requests cost Unkey's time and
@@ -68,8 +71,10 @@ type Options struct {
 	// Unkey's default cap.
 	MaxBodyBytes int64
 
-	// ShuffleSeed seeds the order in which a key's roles, permissions and
-	// rate limits come back (always shuffled, as Unkey promises no order);
+	// ShuffleSeed seeds the order in which the lists of an answer (a key's
+	// roles, permissions and rate limits, a role's permissions, an
+	// identity's rate limits) come back (always shuffled, as Unkey promises
+	// no order);
 	// 0 picks a random seed. Set it to make a failing test reproducible.
 	ShuffleSeed uint64
 
@@ -331,16 +336,6 @@ func (s *Server) authenticate(token string) (*rootKey, *problem) {
 // has reports whether the root key holds a permission; "*" holds them all.
 func (rk *rootKey) has(perm string) bool {
 	return rk.permissions["*"] || rk.permissions[perm]
-}
-
-// requireAny is Unkey's rbac.Or over permission tuples.
-func (rk *rootKey) requireAny(perms ...string) *problem {
-	for _, p := range perms {
-		if rk.has(p) {
-			return nil
-		}
-	}
-	return forbidden(perms...)
 }
 
 // checkRateLimit counts a request against its workspace's fixed one-minute

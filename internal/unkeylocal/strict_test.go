@@ -135,3 +135,106 @@ func TestStartStaysEmptyAfterVerification(t *testing.T) {
 		t.Errorf("start %v", got["start"])
 	}
 }
+
+// distinctOrders reads n times and returns the distinct orders of the names
+// read gives.
+func distinctOrders(n int, read func() []string) []string {
+	var seen []string
+	for range n {
+		o := strings.Join(read(), ",")
+		if !slices.Contains(seen, o) {
+			seen = append(seen, o)
+		}
+	}
+	return seen
+}
+
+func TestRoleAndIdentityListsComeBackShuffled(t *testing.T) {
+	e := newEnv(t, Options{ShuffleSeed: 42})
+	four := []string{"p1", "p2", "p3", "p4"}
+	e.post("/v2/permissions.createRole", map[string]any{"name": "lists", "permissions": four}).ok(t, nil)
+	rls := fourOfEach()["ratelimits"]
+	e.post("/v2/identities.createIdentity", map[string]any{"externalId": "lists", "ratelimits": rls}).ok(t, nil)
+
+	reads := map[string]func() []string{
+		"permissions.getRole": func() []string {
+			var r roleAnswer
+			e.post("/v2/permissions.getRole", map[string]any{"role": "lists"}).ok(t, &r)
+			return permissionSlugs(r.Permissions)
+		},
+		"permissions.setRolePermissions": func() []string {
+			var set []permissionAnswer
+			e.post("/v2/permissions.setRolePermissions", map[string]any{"roleId": "lists", "permissions": four}).ok(t, &set)
+			return permissionSlugs(set)
+		},
+		"identities.getIdentity": func() []string {
+			var id identityAnswer
+			e.post("/v2/identities.getIdentity", map[string]any{"identity": "lists"}).ok(t, &id)
+			return ratelimitNames(id)
+		},
+		"identities.updateIdentity": func() []string {
+			var id identityAnswer
+			e.post("/v2/identities.updateIdentity", map[string]any{"identity": "lists", "ratelimits": rls}).ok(t, &id)
+			return ratelimitNames(id)
+		},
+	}
+	for name, read := range reads {
+		if got := read(); len(got) != 4 {
+			t.Fatalf("%s: lost entries: %v", name, got)
+		}
+		// 4! orders: 20 reads in one order would be a bug.
+		if got := distinctOrders(20, read); len(got) < 2 {
+			t.Errorf("%s: always the same order: %v", name, got)
+		}
+	}
+}
+
+func permissionSlugs(perms []permissionAnswer) []string {
+	out := make([]string, len(perms))
+	for i, p := range perms {
+		out[i] = p.Slug
+	}
+	return out
+}
+
+func ratelimitNames(id identityAnswer) []string {
+	out := make([]string, len(id.Ratelimits))
+	for i, r := range id.Ratelimits {
+		out[i] = r.Name
+	}
+	return out
+}
+
+func TestIdentityMetaGoesThroughFloat64(t *testing.T) {
+	e := newEnv(t)
+	const sent = `{"a":1e3,"b":1.50,"c":9007199254740993,"d":[2E-1,{"e":-0.0}],"f":"1e3"}`
+	const want = `{"a":1000,"b":1.5,"c":9007199254740992,"d":[0.2,{"e":-0}],"f":"1e3"}`
+	e.post("/v2/identities.createIdentity", `{"externalId":"floats","meta":`+sent+`}`).ok(t, nil)
+	var got struct{ Meta json.RawMessage }
+	e.post("/v2/identities.getIdentity", map[string]any{"identity": "floats"}).ok(t, &got)
+	if string(got.Meta) != want {
+		t.Errorf("after createIdentity: %s, want %s", got.Meta, want)
+	}
+	e.post("/v2/identities.updateIdentity", `{"identity":"floats","meta":{"n":12.50e1}}`).ok(t, &got)
+	if string(got.Meta) != `{"n":125}` {
+		t.Errorf("after updateIdentity: %s", got.Meta)
+	}
+
+	// A number float64 cannot hold is refused, and nothing changes.
+	a := e.post("/v2/identities.updateIdentity", `{"identity":"floats","meta":{"n":[1,1e400]}}`)
+	a.problem(t, 400, TypeInvalidInput)
+	if len(a.Error.Errors) != 1 || a.Error.Errors[0].Location != "body.meta.n[1]" {
+		t.Errorf("%s", a)
+	}
+	e.post("/v2/identities.getIdentity", map[string]any{"identity": "floats"}).ok(t, &got)
+	if string(got.Meta) != `{"n":125}` {
+		t.Errorf("a refused update changed meta: %s", got.Meta)
+	}
+	e.post("/v2/identities.createIdentity", `{"externalId":"huge","meta":{"n":-1e999}}`).problem(t, 400, TypeInvalidInput)
+	e.post("/v2/identities.getIdentity", map[string]any{"identity": "huge"}).problem(t, 404, TypeIdentityNotFound)
+	before := e.srv.KeyCount()
+	e.post("/v2/keys.createKey", `{"apiId":"`+e.seed.APIID+`","meta":{"n":1e400}}`).problem(t, 400, TypeInvalidInput)
+	if e.srv.KeyCount() != before {
+		t.Error("keys.createKey stored a key with an unreadable meta")
+	}
+}
