@@ -404,7 +404,7 @@ const apiNotFoundSummary = "Unkey API not found with this root key"
 func apiNotFoundDetail(state keyMigrationModel, rec migrationRecord, err error, applying bool) string {
 	api := state.APIID.ValueString()
 	var b strings.Builder
-	fmt.Fprintf(&b, "Unkey answered that the API %s does not exist for the provider's root key (%s).\n\n", api, err)
+	fmt.Fprintf(&b, "The API %s was not found with this root key: Unkey answered that it does not exist (%s).\n\n", api, err)
 	b.WriteString("Unkey answers the same in two cases, and nothing in its answer tells them apart:\n")
 	fmt.Fprintf(&b, "- The root key belongs to another workspace than the API (for example a staging root key in a production pipeline): "+
 		"configure the root key of the workspace that holds %s (root_key, UNKEY_ROOT_KEY or the Unkey CLI config file). Nothing else needs to change.\n", api)

@@ -1,0 +1,182 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
+)
+
+// otherWorkspaceRootKey is a root key of a second workspace, as a staging
+// root key would be in a production pipeline. A fake, local credential.
+const otherWorkspaceRootKey = "unkey_local_root_staging_Xq7Lm2Vw9Rt4Yp8Kd"
+
+// withRootKey swaps the provider's root key in a config.
+func withRootKey(u localUnkey, cfg, rootKey string) string {
+	return strings.Replace(cfg, fmt.Sprintf("root_key = %q", u.Seed.RootKey), fmt.Sprintf("root_key = %q", rootKey), 1)
+}
+
+// stateKeyIDs reads key_ids from a Workdir's state.
+func stateKeyIDs(t *testing.T, w *acctest.Workdir) map[string]any {
+	t.Helper()
+	st := w.State(migration)
+	if st == nil {
+		t.Fatalf("%s is no longer in state", migration)
+	}
+	ids, _ := st["key_ids"].(map[string]any)
+	return ids
+}
+
+// Unkey answers an API of another workspace exactly like a deleted one. A
+// root key of the wrong workspace must neither drop the migration from state
+// nor let an apply send, change or delete anything; back with the right
+// root key, nothing has changed.
+func TestAccKeyMigration_rootKeyOfAnotherWorkspace(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 to run acceptance tests")
+	}
+	u := startLocalUnkey(t)
+	u.AddWorkspace("ws_staging")
+	u.AddRootKey("ws_staging", otherWorkspaceRootKey, "*")
+	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
+	keys := generatedKeys("foreign", 20)
+	hashes := sortedHashes(keys)
+	cfg := func(keys map[string]string) string {
+		return u.migrationConfig(`  deletion_policy = "delete"`, keys)
+	}
+	w.WriteConfig(cfg(keys))
+	if o, err := w.Run("apply", "-auto-approve"); err != nil {
+		t.Fatalf("apply with the workspace's root key: %v\n%s", err, o)
+	}
+	want := stateKeyIDs(t, w)
+	if len(want) != len(keys) {
+		t.Fatalf("%d key IDs after the create, want %d", len(want), len(keys))
+	}
+	keepsEveryKeyID := func(step string) {
+		t.Helper()
+		got := stateKeyIDs(t, w)
+		if len(got) != len(want) {
+			t.Fatalf("after %s: %d key IDs in state, want all %d", step, len(got), len(want))
+		}
+		for h, id := range want {
+			if got[h] != id {
+				t.Fatalf("after %s: key_ids[%s] = %v, want %v", step, h, got[h], id)
+			}
+		}
+	}
+	explains := func(step, out string, parts ...string) {
+		t.Helper()
+		flat := flatten(out)
+		for _, p := range append([]string{"The API " + u.Seed.APIID + " was not found with this root key", "another workspace", "was deleted", "terraform state rm", "removed"}, parts...) {
+			if !strings.Contains(flat, p) {
+				t.Errorf("%s does not say %q:\n%s", step, p, out)
+			}
+		}
+		if strings.Contains(out, otherWorkspaceRootKey) {
+			t.Errorf("%s prints the root key", step)
+		}
+	}
+
+	u.ResetRequests()
+	fewer := merge(keys)
+	delete(fewer, hashes[0])
+	w.WriteConfig(withRootKey(u, cfg(fewer), otherWorkspaceRootKey))
+	o, err := w.Run("apply", "-auto-approve", "-refresh=false")
+	if err == nil {
+		t.Fatalf("an apply removing a hash under deletion_policy = \"delete\" with the other workspace's root key succeeded:\n%s", o)
+	}
+	// Without a refresh, only the check before deleting stands in the way:
+	// keys.deleteKey takes a 404 as already deleted.
+	explains("the apply removing a hash without a refresh", o, "Error: Key migration update incomplete", "Of 19 hashes: 19 migrated",
+		"1 hash removed from the configuration is still in state")
+	keepsEveryKeyID("a refused removal without a refresh")
+	if _, ok := u.KeyByHash(hashes[0]); !ok {
+		t.Fatal("the key of the removed hash was deleted")
+	}
+	w.WriteConfig(withRootKey(u, cfg(keys), otherWorkspaceRootKey))
+	o, err = w.Run("plan", "-detailed-exitcode")
+	if err != nil {
+		t.Fatalf("plan with the other workspace's root key is not an empty plan: %v\n%s", err, o)
+	}
+	explains("the plan", o, "Warning: Unkey API not found")
+	// An apply with nothing to change saves the refreshed state: this is
+	// where the migration used to be dropped.
+	if o, err = w.Run("apply", "-auto-approve"); err != nil {
+		t.Fatalf("apply of an unchanged configuration: %v\n%s", err, o)
+	}
+	explains("the unchanged apply", o)
+	keepsEveryKeyID("an apply with the other workspace's root key")
+
+	more := merge(keys, generatedKeys("foreign_more", 5))
+	w.WriteConfig(withRootKey(u, cfg(more), otherWorkspaceRootKey))
+	if o, err = w.Run("apply", "-auto-approve"); err == nil {
+		t.Fatalf("an apply adding hashes with the other workspace's root key succeeded:\n%s", o)
+	}
+	explains("the apply adding hashes", o, "Error: Unkey API not found", "Nothing was sent to Unkey")
+	keepsEveryKeyID("a refused apply adding hashes")
+
+	for _, path := range []string{"/v2/keys.migrateKeys", "/v2/keys.updateKey", "/v2/keys.deleteKey"} {
+		if n := len(u.RequestsTo(path)); n != 0 {
+			t.Errorf("%d requests to %s with the other workspace's root key", n, path)
+		}
+	}
+
+	w.WriteConfig(cfg(keys))
+	if o, err := w.Run("plan", "-detailed-exitcode"); err != nil {
+		t.Fatalf("back with the workspace's root key, the plan is not empty: %v\n%s", err, o)
+	} else if strings.Contains(o, "Unkey API not found") {
+		t.Errorf("back with the workspace's root key, the plan still warns:\n%s", o)
+	}
+}
+
+// A migrated key deleted outside Terraform, then changed in the
+// configuration: the error names the hash, both causes and the way out, the
+// counts add up, nothing is lost; removing the hash (the way out) works,
+// under deletion_policy = "delete" too.
+func TestAccKeyMigration_keyDeletedOutsideTerraform(t *testing.T) {
+	u := startLocalUnkey(t)
+	keys := generatedKeys("deleted_outside", 3)
+	hashes := sortedHashes(keys)
+	gone := hashes[1]
+	renamed := merge(keys, map[string]string{gone: `      name = "renamed"`})
+	without := merge(keys)
+	delete(without, gone)
+	cfg := func(keys map[string]string) string { return u.migrationConfig(`  deletion_policy = "delete"`, keys) }
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg(keys), ConfigStateChecks: []statecheck.StateCheck{keyIDsMatchServer(u, hashes)}},
+			{
+				PreConfig: func() {
+					k, _ := u.KeyByHash(gone)
+					if err := u.client(t).DeleteKey(context.Background(), k.ID); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg(renamed),
+				ExpectError: errorLike("Key migration update incomplete", gone, "404",
+					"Unkey has no key", "for hash", gone, "with this root key", "the first is the likely cause",
+					"deleted outside Terraform", "remove the hash", gone, "from the configuration and apply",
+					"another workspace", "configure the root key of the workspace that holds", u.Seed.APIID,
+					"Of 3 hashes: 3 migrated", "0 failed as already existing, 0 unconfirmed, 0 still pending"),
+			},
+			{
+				// The failed apply kept every key ID; the way out forgets the
+				// deleted key's hash and keeps the others.
+				Config: cfg(without),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(migration, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{keyIDsMatchServer(u, []string{hashes[0], hashes[2]})},
+			},
+			{Config: cfg(without), PlanOnly: true},
+		},
+	})
+}
