@@ -799,6 +799,11 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 		r.forgetJournal(state, rec, &resp.Diagnostics)
 		return
 	}
+	if len(left) == len(rec.KeyIDs) {
+		// Nothing was deleted: the state stays as it was, every hash with it.
+		resp.Diagnostics.AddError("Could not delete the migrated keys", fmt.Sprintf("%s\n\nNothing was deleted; the state is unchanged.", err))
+		return
+	}
 	// Keep only the keys not deleted yet, so that a retry finishes the job.
 	clear(rec.Failed)
 	clear(rec.Unconfirmed)
