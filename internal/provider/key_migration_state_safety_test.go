@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
+	journal "github.com/unkeyed/terraform-provider-unkey/internal/migration"
+	"github.com/unkeyed/terraform-provider-unkey/internal/unkeylocal"
 )
 
 // otherWorkspaceRootKey is a root key of a second workspace, as a staging
@@ -179,4 +182,126 @@ func TestAccKeyMigration_keyDeletedOutsideTerraform(t *testing.T) {
 			{Config: cfg(without), PlanOnly: true},
 		},
 	})
+}
+
+// The journal lives in Terraform's data directory, wherever TF_DATA_DIR puts
+// it; where it cannot be written, the apply says so instead of only logging.
+func TestAccKeyMigration_journalDirectory(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 to run acceptance tests")
+	}
+	u := startLocalUnkey(t)
+	plugins := acctest.BuildProvider(t)
+	keys := generatedKeys("journal_dir", 5)
+
+	w := acctest.NewWorkdir(t, plugins)
+	data := filepath.Join(t.TempDir(), "tfdata")
+	w.SetEnv(journal.DirEnv, "")
+	w.SetEnv("TF_DATA_DIR", data)
+	w.WriteConfig(u.migrationConfig("", keys))
+	if o, err := w.Run("apply", "-auto-approve"); err != nil {
+		t.Fatalf("apply: %v\n%s", err, o)
+	}
+	file := journal.For(filepath.Join(data, "unkey-journal"), u.URL, u.Seed.MigrationID, u.Seed.APIID).Path()
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("no journal in TF_DATA_DIR after the apply: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(w.Dir, ".terraform", "unkey-journal")); !os.IsNotExist(err) {
+		t.Fatalf("a journal in ./.terraform although TF_DATA_DIR is set: %v", err)
+	}
+	if o, err := w.Run("plan", "-detailed-exitcode"); err != nil {
+		t.Fatalf("plan: %v\n%s", err, o)
+	}
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Fatalf("the journal is still there once the state holds everything: %v", err)
+	}
+
+	blocked := acctest.NewWorkdir(t, plugins)
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	blocked.SetEnv(journal.DirEnv, filepath.Join(notADir, "journal"))
+	blocked.WriteConfig(u.migrationConfig("", generatedKeys("journal_blocked", 5)))
+	o, err := blocked.Run("apply", "-auto-approve")
+	if err != nil {
+		t.Fatalf("apply with an unwritable journal: %v\n%s", err, o)
+	}
+	if !strings.Contains(flatten(o), "Warning: The migration journal could not be written") || !strings.Contains(flatten(o), "safety net was off") {
+		t.Errorf("the apply did not warn that the journal could not be written:\n%s", o)
+	}
+}
+
+// An answer of apis.getApi that cannot be read fails the refresh and keeps
+// the state as it was; nothing is removed.
+func TestAccKeyMigration_unreadableRefreshKeepsState(t *testing.T) {
+	u := startLocalUnkey(t)
+	keys := generatedKeys("unreadable_refresh", 5)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: u.migrationConfig("", keys)},
+			{
+				PreConfig: func() {
+					u.InjectFault(unkeylocal.Fault{Path: "/v2/apis.getApi", Kind: unkeylocal.FaultRawResponse, Status: 200, ContentType: "text/html", Body: []byte("<html>maintenance</html>")})
+				},
+				Config:      u.migrationConfig("", keys),
+				ExpectError: errorLike("Could not read the Unkey API", "is kept as it was, with every key ID"),
+			},
+			{
+				PreConfig:         u.ClearFaults,
+				Config:            u.migrationConfig("", keys),
+				ConfigStateChecks: []statecheck.StateCheck{keyIDsMatchServer(u, sortedHashes(keys))},
+			},
+			{Config: u.migrationConfig("", keys), PlanOnly: true},
+		},
+	})
+}
+
+// A hash sent in a request whose answer was lost, then removed from the
+// configuration: Unkey may hold a key for it that the provider cannot find
+// or delete. That used to be forgotten without a word.
+func TestAccKeyMigration_unansweredHashRemovedWarns(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 to run acceptance tests")
+	}
+	u := startLocalUnkey(t)
+	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
+	first := generatedKeys("unanswered_first", 5)
+	more := generatedKeys("unanswered_more", 30)
+	moreHashes := sortedHashes(more)
+	cfg := func(keys map[string]string) string {
+		return sequential(withProviderSettings(u.migrationConfig("  batch_size = 10\n  deletion_policy = \"delete\"", keys), `  retry_timeout = "1s"`))
+	}
+	w.WriteConfig(cfg(first))
+	if o, err := w.Run("apply", "-auto-approve"); err != nil {
+		t.Fatalf("create: %v\n%s", err, o)
+	}
+	w.WriteConfig(cfg(merge(first, more)))
+	u.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultDropAfterProcessing, Skip: 1})
+	if o, err := w.Run("apply", "-auto-approve"); err == nil || !strings.Contains(flatten(o), "in a request whose answer was lost") {
+		t.Fatalf("the update whose answers were lost did not fail as expected (err %v):\n%s", err, o)
+	}
+	u.ClearFaults()
+
+	lost := moreHashes[10:20]
+	kept := merge(more)
+	for _, h := range lost {
+		delete(kept, h)
+	}
+	w.WriteConfig(cfg(merge(first, kept)))
+	o, err := w.Run("apply", "-auto-approve")
+	if err != nil {
+		t.Fatalf("apply removing the unanswered hashes: %v\n%s", err, o)
+	}
+	flat := flatten(o)
+	for _, want := range []string{"Warning: Removed hashes may have keys in Unkey", "10 hashes removed from the configuration were sent in a request whose answer was lost",
+		"whatever deletion_policy says", lost[0], lost[9]} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the apply does not say %q:\n%s", want, o)
+		}
+	}
+	if o, err := w.Run("plan", "-detailed-exitcode"); err != nil || strings.Contains(o, "Removed hashes may have keys") {
+		t.Fatalf("the plan after the removal is not empty and quiet (err %v):\n%s", err, o)
+	}
 }
