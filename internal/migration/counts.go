@@ -52,11 +52,12 @@ func (c Counts) String() string {
 	fmt.Fprintf(&b, "Of %s: %d migrated (their key IDs are saved in state), %d failed as already existing, %d unconfirmed, %d still pending",
 		Plural(c.Total, "hash", "hashes"), c.Migrated, c.Failed, c.Unconfirmed, c.Pending)
 	if c.InDoubt > 0 {
-		fmt.Fprintf(&b, " (%d of them in a request whose answer was lost; %s sent again and checked)", c.InDoubt, map[bool]string{true: "it will be", false: "they will be"}[c.InDoubt == 1])
+		fmt.Fprintf(&b, " (%d of them in a request whose answer was lost; %s sent again and checked)", c.InDoubt, Agree(c.InDoubt == 1, "it will be", "they will be"))
 	}
 	if c.Removed > 0 {
+		one := c.Removed == 1
 		fmt.Fprintf(&b, "; %s removed from the configuration %s still in state until %s removal succeeds",
-			Plural(c.Removed, "hash", "hashes"), map[bool]string{true: "is", false: "are"}[c.Removed == 1], map[bool]string{true: "its", false: "their"}[c.Removed == 1])
+			Plural(c.Removed, "hash", "hashes"), Agree(one, "is", "are"), Agree(one, "its", "their"))
 	}
 	return b.String()
 }
@@ -67,4 +68,12 @@ func Plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// Agree picks the word that agrees with a count of one or of many.
+func Agree(one bool, single, many string) string {
+	if one {
+		return single
+	}
+	return many
 }

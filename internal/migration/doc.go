@@ -27,6 +27,13 @@
 //     of another workspace exactly like a deleted one. Nothing is forgotten
 //     because of a 404 unless the API was confirmed visible with the same
 //     root key, which proves the workspace is the right one.
+//   - Private, kept beside the state, carries what the next operation needs
+//     and the user does not: that the create failed part-way (Terraform
+//     would replace the tainted resource, re-sending every hash: refused),
+//     the hashes whose request lost its answer (a retry that finds them
+//     existing records them unconfirmed, not failed; removed from the
+//     configuration, they are named in a warning), and that the last refresh
+//     found no API (nothing is sent until the root key sees it again).
 //   - Every count given to the user adds up: the migrated, failed,
 //     unconfirmed and pending hashes make the hashes in the configuration
 //     (Tally).

@@ -3,7 +3,6 @@ package provider
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -121,15 +120,7 @@ func humanize(n int) string {
 }
 
 // privateState is what the resource keeps beside its state, out of sight.
-type privateState struct {
-	// IncompleteCreate: the create failed part-way, so Terraform has marked
-	// the resource tainted and would replace it, re-sending every hash.
-	IncompleteCreate bool `json:"incomplete_create,omitempty"`
-	// Unanswered hashes were sent in a request whose outcome is unknown.
-	Unanswered []string `json:"unanswered,omitempty"`
-	// APINotFound: the last refresh found no API api_id with the root key.
-	APINotFound bool `json:"api_not_found,omitempty"`
-}
+type privateState = migration.Private
 
 const (
 	privateKey        = "migration"
@@ -145,21 +136,16 @@ type privateSetter interface {
 }
 
 func readPrivate(ctx context.Context, p privateGetter) (privateState, diag.Diagnostics) {
-	var ps privateState
 	raw, diags := p.GetKey(ctx, privateKey)
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &ps); err != nil {
-			diags.AddError("Unreadable private state", "This is a bug in the provider: "+err.Error())
-		}
+	ps, err := migration.DecodePrivate(raw)
+	if err != nil {
+		diags.AddError("Unreadable private state", "This is a bug in the provider: "+err.Error())
 	}
 	return ps, diags
 }
 
 func writePrivate(ctx context.Context, p privateSetter, ps privateState) diag.Diagnostics {
-	if !ps.IncompleteCreate && len(ps.Unanswered) == 0 && !ps.APINotFound {
-		return p.SetKey(ctx, privateKey, nil)
-	}
-	raw, err := json.Marshal(ps)
+	raw, err := migration.EncodePrivate(ps)
 	if err != nil {
 		var diags diag.Diagnostics
 		diags.AddError("Could not save private state", err.Error())
@@ -554,14 +540,14 @@ func warnUnansweredRemoved(diags *diag.Diagnostics, unanswered []string, plan ke
 	if len(removed) == 0 {
 		return
 	}
+	one := len(removed) == 1
+	it, was := migration.Agree(one, "it", "them"), migration.Agree(one, "was", "were")
 	diags.AddWarning("Removed hashes may have keys in Unkey",
 		fmt.Sprintf("%s removed from the configuration %s sent in a request whose answer was lost, so Unkey may have migrated %s, but never returned the key IDs. "+
 			"The provider forgets %s without deleting anything, whatever deletion_policy says: without a key ID it cannot find the key. "+
 			"To be sure no key is left, put the %s back and apply (Unkey's answer is then recorded), then remove %s again. %s: %s.",
-			migration.Plural(len(removed), "hash", "hashes"), map[bool]string{true: "was", false: "were"}[len(removed) == 1],
-			map[bool]string{true: "it", false: "them"}[len(removed) == 1], map[bool]string{true: "it", false: "them"}[len(removed) == 1],
-			map[bool]string{true: "hash", false: "hashes"}[len(removed) == 1], map[bool]string{true: "it", false: "them"}[len(removed) == 1],
-			map[bool]string{true: "Hash", false: "Hashes"}[len(removed) == 1], strings.Join(removed, ", ")))
+			migration.Plural(len(removed), "hash", "hashes"), was, it, it, migration.Agree(one, "hash", "hashes"), it,
+			migration.Agree(one, "Hash", "Hashes"), strings.Join(removed, ", ")))
 }
 
 func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -602,7 +588,7 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 	var notDone []string // hashes whose state entry must keep its old value
 	opErr := r.migrate(ctx, client, plan, planned, changes.send, unanswered, &rec, &ps, &resp.Diagnostics)
-	ps.Unanswered = stillConfigured(ps.Unanswered, planned)
+	ps.Unanswered = migration.StillConfigured(ps.Unanswered, func(h string) bool { _, ok := planned[h]; return ok })
 	if opErr != nil {
 		notDone = append(changes.update, changes.remove...)
 	} else {
@@ -626,17 +612,6 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	if opErr != nil {
 		resp.Diagnostics.AddError("Key migration update incomplete", incompleteMessage(explainAPINotFound(opErr, state, rec), sortedKeys(planned), rec, ps, false))
 	}
-}
-
-// stillConfigured keeps the hashes the configuration still has.
-func stillConfigured(hashes []string, planned map[string]unkeyclient.Key) []string {
-	var out []string
-	for _, h := range hashes {
-		if _, ok := planned[h]; ok {
-			out = append(out, h)
-		}
-	}
-	return out
 }
 
 // confirmAPIVisible checks that the root key sees the migration's API. Only
