@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 )
 
 // DirEnv overrides the journal directory.
@@ -85,8 +86,8 @@ func (j Journal) Read() (Replay, error) {
 func (j Journal) read() (Replay, error) {
 	rep := Replay{Record: NewRecord(), InDoubt: map[string]bool{}}
 	f, err := os.Open(j.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return rep, nil
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return rep, nil // nothing can be journaled under a file either
 	}
 	if err != nil {
 		return rep, err

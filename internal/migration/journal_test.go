@@ -167,3 +167,23 @@ func TestJournalAppendFailsWhereItCannotWrite(t *testing.T) {
 		t.Fatal("appending under a regular file succeeded")
 	}
 }
+
+// A journal that exists but cannot be read is an error (it may hold key
+// IDs); one that cannot exist, under a regular file, is empty.
+func TestJournalReadErrors(t *testing.T) {
+	dir := t.TempDir()
+	j := For(dir, "u", "m", "a")
+	if err := os.Mkdir(j.Path(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Read(); err == nil {
+		t.Error("reading a journal that is a directory succeeded")
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := For(filepath.Join(file, "journal"), "u", "m", "a").Read(); err != nil || !rep.Empty() {
+		t.Errorf("a journal under a regular file: %+v, %v; want empty", rep, err)
+	}
+}

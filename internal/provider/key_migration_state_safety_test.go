@@ -230,6 +230,24 @@ func TestAccKeyMigration_journalDirectory(t *testing.T) {
 	if !strings.Contains(flatten(o), "Warning: The migration journal could not be written") || !strings.Contains(flatten(o), "safety net was off") {
 		t.Errorf("the apply did not warn that the journal could not be written:\n%s", o)
 	}
+
+	// A journal that exists but cannot be read may hold key IDs: nothing is
+	// sent until it can be.
+	unreadable := acctest.NewWorkdir(t, plugins)
+	dir := t.TempDir()
+	unreadable.SetEnv(journal.DirEnv, dir)
+	if err := os.Mkdir(journal.For(dir, u.URL, u.Seed.MigrationID, u.Seed.APIID).Path(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	unreadable.WriteConfig(u.migrationConfig("", generatedKeys("journal_unreadable", 5)))
+	u.ResetRequests()
+	o, err = unreadable.Run("apply", "-auto-approve")
+	if err == nil || !strings.Contains(flatten(o), "reading the migration journal") || !strings.Contains(flatten(o), "nothing was sent") {
+		t.Errorf("an apply with an unreadable journal did not stop (err %v):\n%s", err, o)
+	}
+	if n := len(u.RequestsTo("/v2/keys.migrateKeys")); n != 0 {
+		t.Errorf("%d migrateKeys requests with an unreadable journal", n)
+	}
 }
 
 // An answer of apis.getApi that cannot be read fails the refresh and keeps

@@ -200,7 +200,10 @@ func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.
 		previouslyUnanswered = map[string]bool{}
 	}
 	j := journalFor(r.data.apiURL, plan.MigrationID.ValueString(), plan.APIID.ValueString())
-	hashes = recoverFromJournal(j, hashes, previouslyUnanswered, rec, diags)
+	hashes, err := recoverFromJournal(j, hashes, previouslyUnanswered, rec, diags)
+	if err != nil {
+		return err
+	}
 	keys := make([]unkeyclient.Key, 0, len(hashes))
 	for _, h := range hashes {
 		keys = append(keys, desired[h])
@@ -248,16 +251,17 @@ func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.
 
 // recoverFromJournal takes the outcomes a killed earlier apply journaled for
 // these hashes, and returns the hashes still to send. Hashes that were in
-// flight when it died are sent again, as hashes whose answer was lost.
-func recoverFromJournal(j migration.Journal, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, diags *diag.Diagnostics) []string {
+// flight when it died are sent again, as hashes whose answer was lost. A
+// journal that exists but cannot be read stops the apply: sending its hashes
+// again would turn their key IDs into failed hashes for good.
+func recoverFromJournal(j migration.Journal, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, diags *diag.Diagnostics) ([]string, error) {
 	journaled, err := j.Read()
 	if err != nil {
-		diags.AddWarning("The migration journal could not be read",
-			fmt.Sprintf("Reading %s failed (%s). If an earlier apply of this migration was killed, the key IDs it journaled cannot be recovered now; "+
-				"hashes it sent will be reported as failed. Fix the file's permissions and apply again to recover them.", j.Path(), err))
+		return nil, fmt.Errorf("reading the migration journal %s: %w. It may hold key IDs of an apply whose provider was killed, so nothing was sent. "+
+			"Make the file readable and apply again; delete it only if no earlier apply of this migration was killed", j.Path(), err)
 	}
 	if journaled.Empty() {
-		return hashes
+		return hashes, nil
 	}
 	toSend := hashes[:0:0]
 	recovered := 0
@@ -279,7 +283,7 @@ func recoverFromJournal(j migration.Journal, hashes []string, previouslyUnanswer
 		recovered++
 	}
 	recoveredWarning(diags, recovered)
-	return toSend
+	return toSend, nil
 }
 
 func recoveredWarning(diags *diag.Diagnostics, n int) {
