@@ -549,8 +549,9 @@ func warnUnansweredRemoved(diags *diag.Diagnostics, unanswered []string, plan ke
 	diags.AddWarning("Removed hashes may have keys in Unkey",
 		fmt.Sprintf("%s removed from the configuration %s sent in a request whose answer was lost, so Unkey may have migrated %s, but never returned the key IDs. "+
 			"The provider forgets %s without deleting anything, whatever deletion_policy says: without a key ID it cannot find the key. "+
-			"To be sure no key is left, put the %s back and apply (Unkey's answer is then recorded), then remove %s again. %s: %s.",
-			migration.Plural(len(removed), "hash", "hashes"), was, it, it, migration.Agree(one, "hash", "hashes"), it,
+			"To find out, put the %s back and apply: one that then comes back in unconfirmed_hashes has a key in Unkey, to be found and, if unwanted, "+
+			"deleted in the Unkey dashboard. %s: %s.",
+			migration.Plural(len(removed), "hash", "hashes"), was, it, it, migration.Agree(one, "hash", "hashes"),
 			migration.Agree(one, "Hash", "Hashes"), strings.Join(removed, ", ")))
 }
 
