@@ -71,7 +71,7 @@ var locks sync.Map
 
 func (j Journal) lock() func() {
 	m, _ := locks.LoadOrStore(j.path, &sync.Mutex{})
-	mu := m.(*sync.Mutex)
+	mu, _ := m.(*sync.Mutex) // only mutexes are stored
 	mu.Lock()
 	return mu.Unlock
 }

@@ -153,7 +153,7 @@ func TestAccKeyMigration_failedDestroyDoesNotLetAReplacementThrough(t *testing.T
 	}
 
 	u.ResetRequests()
-	w.WriteConfig(withRootKey(u, cfg, otherWorkspaceRootKey))
+	w.WriteConfig(withOtherWorkspaceRootKey(u, cfg))
 	out, err := w.Run("destroy", "-auto-approve", "-refresh=false")
 	if err == nil || !strings.Contains(flatten(out), "was not found with this root key") {
 		t.Fatalf("destroy with the other workspace's root key did not fail on the API check (err %v):\n%s", err, out)

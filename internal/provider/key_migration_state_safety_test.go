@@ -21,9 +21,10 @@ import (
 // root key would be in a production pipeline. A fake, local credential.
 const otherWorkspaceRootKey = "unkey_local_root_staging_Xq7Lm2Vw9Rt4Yp8Kd"
 
-// withRootKey swaps the provider's root key in a config.
-func withRootKey(u localUnkey, cfg, rootKey string) string {
-	return strings.Replace(cfg, fmt.Sprintf("root_key = %q", u.Seed.RootKey), fmt.Sprintf("root_key = %q", rootKey), 1)
+// withOtherWorkspaceRootKey gives a config's provider the root key of
+// another workspace.
+func withOtherWorkspaceRootKey(u localUnkey, cfg string) string {
+	return strings.Replace(cfg, fmt.Sprintf("root_key = %q", u.Seed.RootKey), fmt.Sprintf("root_key = %q", otherWorkspaceRootKey), 1)
 }
 
 // stateKeyIDs reads key_ids from a Workdir's state.
@@ -90,7 +91,7 @@ func TestAccKeyMigration_rootKeyOfAnotherWorkspace(t *testing.T) {
 	u.ResetRequests()
 	fewer := merge(keys)
 	delete(fewer, hashes[0])
-	w.WriteConfig(withRootKey(u, cfg(fewer), otherWorkspaceRootKey))
+	w.WriteConfig(withOtherWorkspaceRootKey(u, cfg(fewer)))
 	o, err := w.Run("apply", "-auto-approve", "-refresh=false")
 	if err == nil {
 		t.Fatalf("an apply removing a hash under deletion_policy = \"delete\" with the other workspace's root key succeeded:\n%s", o)
@@ -103,7 +104,7 @@ func TestAccKeyMigration_rootKeyOfAnotherWorkspace(t *testing.T) {
 	if _, ok := u.KeyByHash(hashes[0]); !ok {
 		t.Fatal("the key of the removed hash was deleted")
 	}
-	w.WriteConfig(withRootKey(u, cfg(keys), otherWorkspaceRootKey))
+	w.WriteConfig(withOtherWorkspaceRootKey(u, cfg(keys)))
 	o, err = w.Run("plan", "-detailed-exitcode")
 	if err != nil {
 		t.Fatalf("plan with the other workspace's root key is not an empty plan: %v\n%s", err, o)
@@ -118,7 +119,7 @@ func TestAccKeyMigration_rootKeyOfAnotherWorkspace(t *testing.T) {
 	keepsEveryKeyID("an apply with the other workspace's root key")
 
 	more := merge(keys, generatedKeys("foreign_more", 5))
-	w.WriteConfig(withRootKey(u, cfg(more), otherWorkspaceRootKey))
+	w.WriteConfig(withOtherWorkspaceRootKey(u, cfg(more)))
 	if o, err = w.Run("apply", "-auto-approve"); err == nil {
 		t.Fatalf("an apply adding hashes with the other workspace's root key succeeded:\n%s", o)
 	}
@@ -165,9 +166,9 @@ func TestAccKeyMigration_keyDeletedOutsideTerraform(t *testing.T) {
 				},
 				Config: cfg(renamed),
 				ExpectError: errorLike("Key migration update incomplete", gone, "404",
-					"Unkey has no key", "for hash", gone, "with this root key", "the first is the likely cause",
+					"Unkey has no key", "for hash", gone, "with this root key",
 					"deleted outside Terraform", "remove the hash", gone, "from the configuration and apply",
-					"another workspace", "configure the root key of the workspace that holds", u.Seed.APIID,
+					"another workspace", "configure the root key of the workspace that holds", u.Seed.APIID, "the first is the likely cause",
 					"Of 3 hashes: 3 migrated", "0 failed as already existing, 0 unconfirmed, 0 still pending"),
 			},
 			{

@@ -648,10 +648,11 @@ func explainAPINotFound(err error, state keyMigrationModel, rec migrationRecord)
 func (r *keyMigrationResource) applySettings(ctx context.Context, client *unkeyclient.Client, state keyMigrationModel, planned map[string]unkeyclient.Key, rec migrationRecord, changes keyMigrationChanges) ([]string, error) {
 	for i, h := range changes.update {
 		if err := updateKey(ctx, client, rec.KeyIDs[h], planned[h], changes.changes[h]); err != nil {
+			err = fmt.Errorf("updating the key of hash %q (%s): %w", h, rec.KeyIDs[h], err)
 			if isKeyNotFound(err) {
-				err = keyNotFoundError(ctx, client, state, h, rec.KeyIDs[h], err)
+				err = fmt.Errorf("%w\n\n%s", err, keyNotFoundExplanation(ctx, client, state, h, rec.KeyIDs[h]))
 			}
-			return changes.update[i:], fmt.Errorf("updating the key of hash %q (%s): %w", h, rec.KeyIDs[h], err)
+			return changes.update[i:], err
 		}
 		tflog.Debug(ctx, "Updated key settings", map[string]any{"key_id": rec.KeyIDs[h], "updated": i + 1, "of": len(changes.update)})
 	}
@@ -663,23 +664,23 @@ func isKeyNotFound(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.Status == 404 && strings.Contains(apiErr.Type, "key_not_found")
 }
 
-// keyNotFoundError explains a 404 for a migrated key: deleted outside
+// keyNotFoundExplanation explains a 404 for a migrated key: deleted outside
 // Terraform, or a root key of another workspace. Whether the root key sees
 // the API tells which is likely.
-func keyNotFoundError(ctx context.Context, client *unkeyclient.Client, state keyMigrationModel, hash, keyID string, err error) error {
+func keyNotFoundExplanation(ctx context.Context, client *unkeyclient.Client, state keyMigrationModel, hash, keyID string) string {
 	api := state.APIID.ValueString()
 	likely := ""
 	if _, apiErr := client.GetAPI(ctx, api); apiErr == nil {
-		likely = fmt.Sprintf(" The root key does see the API %s, so the first is the likely cause.", api)
+		likely = fmt.Sprintf("The root key does see the API %s, so the first is the likely cause. ", api)
 	} else if unkeyclient.IsNotFound(apiErr) {
-		likely = fmt.Sprintf(" The root key does not see the API %s either, so the second is the likely cause.", api)
+		likely = fmt.Sprintf("The root key does not see the API %s either, so the second is the likely cause. ", api)
 	}
-	return fmt.Errorf("%w\n\nUnkey has no key %s for hash %q with this root key. It answers the same in two cases:%s\n"+
+	return fmt.Sprintf("Unkey has no key %s for hash %q with this root key. It answers the same in two cases:\n"+
 		"- The key was deleted outside Terraform (in the Unkey dashboard or through the API): remove the hash %q from the configuration and apply. "+
 		"The provider then forgets the hash and its key ID; under deletion_policy = \"delete\" it first checks that the root key sees the API, "+
-		"then takes Unkey's 404 for the key as already deleted. (A deleted key keeps its hash taken in Unkey, so the hash cannot be migrated again.)\n"+
+		"then takes Unkey's 404 for the key as already deleted. (A key deleted without `permanent` keeps its hash taken in Unkey: the hash cannot be migrated again.)\n"+
 		"- The root key belongs to another workspace than the API: configure the root key of the workspace that holds %s. Nothing else needs to change.\n\n"+
-		"The key ID stays in state either way.", err, keyID, hash, likely, hash, api)
+		"%sThe key ID stays in state either way.", keyID, hash, hash, api, likely)
 }
 
 func updateKey(ctx context.Context, client *unkeyclient.Client, keyID string, key unkeyclient.Key, ch settingsChange) error {
