@@ -10,6 +10,9 @@
 //     unconfirmed (its request lost its answer and a retry found it
 //     existing). A hash in none of these is pending: it may be sent. A hash
 //     in any of them is never sent again.
+//   - An update (PlanChanges) sends the configured hashes without an
+//     outcome, updates the settings of migrated hashes only, and removes
+//     recorded hashes no longer configured.
 //   - Before a batch is sent, its hashes are appended to the Journal as in
 //     doubt; once answered, their outcomes are appended. Every append is
 //     synced to disk, so a provider killed at any point leaves a journal

@@ -440,32 +440,24 @@ func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrati
 	return planned, planChanges(old, planned, rec, sameEntries(plan, state)), diags
 }
 
-// planChanges compares by hash. unchanged, when not nil, reports hashes whose
-// entries are identical as written, which spares comparing their settings.
+// planChanges compares by hash (the rules are migration.PlanChanges').
+// unchanged, when not nil, reports hashes whose entries are identical as
+// written, which spares comparing their settings.
 func planChanges(state, plan map[string]unkeyclient.Key, rec migrationRecord, unchanged func(hash string) bool) keyMigrationChanges {
 	c := keyMigrationChanges{changes: map[string]settingsChange{}}
-	for _, h := range sortedKeys(plan) {
-		if !rec.Accounted(h) {
-			c.send = append(c.send, h)
-			continue
-		}
-		if _, migrated := rec.KeyIDs[h]; !migrated {
-			continue // not ours to change
-		}
+	mc := migration.PlanChanges(sortedKeys(plan), rec, func(h string) bool {
 		old, ok := state[h]
 		if !ok || (unchanged != nil && unchanged(h)) {
-			continue
+			return false
 		}
-		if ch := diffSettings(old, plan[h]); !ch.empty() {
-			c.update = append(c.update, h)
-			c.changes[h] = ch
+		ch := diffSettings(old, plan[h])
+		if ch.empty() {
+			return false
 		}
-	}
-	for _, h := range rec.Hashes() {
-		if _, kept := plan[h]; !kept {
-			c.remove = append(c.remove, h)
-		}
-	}
+		c.changes[h] = ch
+		return true
+	})
+	c.send, c.update, c.remove = mc.Send, mc.Update, mc.Remove
 	return c
 }
 
