@@ -66,21 +66,36 @@ type Replay struct {
 func (r Replay) Empty() bool { return r.Record.Empty() && len(r.InDoubt) == 0 }
 
 // locks serialise, within the process, the appends and rewrites of each
-// journal: resources sharing a journal are applied concurrently.
+// journal: resources sharing a journal are applied concurrently. A lock file
+// beside the journal does the same across processes.
 var locks sync.Map
 
 func (j Journal) lock() func() {
 	m, _ := locks.LoadOrStore(j.path, &sync.Mutex{})
 	mu, _ := m.(*sync.Mutex) // only mutexes are stored
 	mu.Lock()
-	return mu.Unlock
+	release := lockAcrossProcesses(j.path + ".lock")
+	return func() {
+		release()
+		mu.Unlock()
+	}
 }
 
 // Read replays the journal; a missing journal is empty. A line that cannot
 // be read (cut short by a crash) is skipped: every other line stands.
 func (j Journal) Read() (Replay, error) {
+	if !j.exists() {
+		return j.read()
+	}
 	defer j.lock()()
 	return j.read()
+}
+
+// exists reports whether the journal may exist: when it does not, reading
+// and forgetting take no lock, so that a refresh writes nothing.
+func (j Journal) exists() bool {
+	_, err := os.Stat(j.path)
+	return !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR)
 }
 
 func (j Journal) read() (Replay, error) {
@@ -186,6 +201,9 @@ func endsTorn(f *os.File) (bool, error) {
 // not hold stay: the outcome of an apply whose state was never saved, or
 // another resource's.
 func (j Journal) ForgetSaved(saved Record) (forgotten int, err error) {
+	if !j.exists() {
+		return 0, nil
+	}
 	defer j.lock()()
 	rep, err := j.read()
 	if err != nil || rep.Empty() {
@@ -210,6 +228,9 @@ func (j Journal) ForgetSaved(saved Record) (forgotten int, err error) {
 // Forget drops hashes from the journal (a destroyed resource's), and removes
 // the journal once nothing is left.
 func (j Journal) Forget(hashes []string) error {
+	if !j.exists() {
+		return nil
+	}
 	defer j.lock()()
 	rep, err := j.read()
 	if err != nil || rep.Empty() {
@@ -237,6 +258,9 @@ func (j Journal) forgetLocked(rep Replay, hashes []string) error {
 
 // Remove deletes the journal.
 func (j Journal) Remove() error {
+	if !j.exists() {
+		return nil
+	}
 	defer j.lock()()
 	return j.remove()
 }

@@ -1,6 +1,7 @@
 package migration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -185,5 +186,47 @@ func TestJournalReadErrors(t *testing.T) {
 	}
 	if rep, err := For(filepath.Join(file, "journal"), "u", "m", "a").Read(); err != nil || !rep.Empty() {
 		t.Errorf("a journal under a regular file: %+v, %v; want empty", rep, err)
+	}
+}
+
+// Reading, forgetting and removing a journal that does not exist write
+// nothing: a refresh must not need a writable directory.
+func TestNoJournalWritesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "journals")
+	j := For(dir, "u", "m", "a")
+	if rep, err := j.Read(); err != nil || !rep.Empty() {
+		t.Fatalf("read: %+v, %v", rep, err)
+	}
+	if _, err := j.ForgetSaved(NewRecord()); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Forget([]string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the journal directory was created: %v", err)
+	}
+}
+
+// Appends from many goroutines (batches answered concurrently, shards
+// applied together) all land, each on its own line.
+func TestConcurrentAppends(t *testing.T) {
+	j := For(t.TempDir(), "u", "m", "a")
+	done := make(chan error)
+	for i := range 20 {
+		go func() {
+			done <- j.Append(Entry{KeyIDs: map[string]string{fmt.Sprint("h", i): fmt.Sprint("key_", i)}})
+		}()
+	}
+	for range 20 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep, err := j.Read(); err != nil || len(rep.KeyIDs) != 20 {
+		t.Fatalf("%d of 20 concurrent entries read back (%v)", len(rep.KeyIDs), err)
 	}
 }
