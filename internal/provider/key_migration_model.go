@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
+	"github.com/unkeyed/terraform-provider-unkey/internal/migration"
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
 )
 
@@ -67,25 +68,21 @@ type ratelimitModel struct {
 }
 
 // migrationRecord is what the resource knows of every hash it was given.
-type migrationRecord struct {
-	keyIDs      map[string]string
-	failed      map[string]bool
-	unconfirmed map[string]bool
-}
+type migrationRecord = migration.Record
 
 func recordFrom(ctx context.Context, m keyMigrationModel) (migrationRecord, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	rec := migrationRecord{keyIDs: map[string]string{}, failed: map[string]bool{}, unconfirmed: map[string]bool{}}
+	rec := migration.NewRecord()
 	if !m.KeyIDs.IsNull() && !m.KeyIDs.IsUnknown() {
-		diags.Append(m.KeyIDs.ElementsAs(ctx, &rec.keyIDs, false)...)
+		diags.Append(m.KeyIDs.ElementsAs(ctx, &rec.KeyIDs, false)...)
 	}
 	if !m.KeyIDsJSON.IsNull() && !m.KeyIDsJSON.IsUnknown() {
-		if err := json.Unmarshal([]byte(m.KeyIDsJSON.ValueString()), &rec.keyIDs); err != nil {
+		if err := json.Unmarshal([]byte(m.KeyIDsJSON.ValueString()), &rec.KeyIDs); err != nil {
 			diags.AddAttributeError(path.Root("key_ids_json"), "Unreadable key_ids_json in state", "This is a bug in the provider: "+err.Error())
 		}
 	}
-	rec.failed = stringSet(ctx, m.FailedHashes, &diags)
-	rec.unconfirmed = stringSet(ctx, m.UnconfirmedHashes, &diags)
+	rec.Failed = stringSet(ctx, m.FailedHashes, &diags)
+	rec.Unconfirmed = stringSet(ctx, m.UnconfirmedHashes, &diags)
 	return rec, diags
 }
 
@@ -102,37 +99,25 @@ func stringSet(ctx context.Context, s types.Set, diags *diag.Diagnostics) map[st
 	return out
 }
 
-// accounted reports whether Unkey has given an outcome for hash.
-func (r migrationRecord) accounted(hash string) bool {
-	_, migrated := r.keyIDs[hash]
-	return migrated || r.failed[hash] || r.unconfirmed[hash]
-}
-
-func (r migrationRecord) forget(hash string) {
-	delete(r.keyIDs, hash)
-	delete(r.failed, hash)
-	delete(r.unconfirmed, hash)
-}
-
-// setOn writes the record into the model's computed attributes: the key
+// setRecordOn writes the record into the model's computed attributes: the key
 // IDs into key_ids for keys, into key_ids_json for keys_json.
-func (r migrationRecord) setOn(ctx context.Context, m *keyMigrationModel) diag.Diagnostics {
+func setRecordOn(ctx context.Context, r migrationRecord, m *keyMigrationModel) diag.Diagnostics {
 	var diags, d diag.Diagnostics
 	if m.usesKeysJSON() {
 		m.KeyIDs = types.MapNull(types.StringType)
-		raw, err := json.Marshal(r.keyIDs) // sorted by hash
+		raw, err := json.Marshal(r.KeyIDs) // sorted by hash
 		if err != nil {
 			diags.AddError("Could not encode key_ids_json", err.Error())
 		}
 		m.KeyIDsJSON = types.StringValue(string(raw))
 	} else {
 		m.KeyIDsJSON = types.StringNull()
-		m.KeyIDs, d = types.MapValueFrom(ctx, types.StringType, r.keyIDs)
+		m.KeyIDs, d = types.MapValueFrom(ctx, types.StringType, r.KeyIDs)
 		diags.Append(d...)
 	}
-	m.FailedHashes, d = types.SetValueFrom(ctx, types.StringType, sortedKeys(r.failed))
+	m.FailedHashes, d = types.SetValueFrom(ctx, types.StringType, sortedKeys(r.Failed))
 	diags.Append(d...)
-	m.UnconfirmedHashes, d = types.SetValueFrom(ctx, types.StringType, sortedKeys(r.unconfirmed))
+	m.UnconfirmedHashes, d = types.SetValueFrom(ctx, types.StringType, sortedKeys(r.Unconfirmed))
 	diags.Append(d...)
 	return diags
 }

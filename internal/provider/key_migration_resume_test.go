@@ -111,3 +111,65 @@ func TestAccKeyMigration_destroyIncompleteCreate(t *testing.T) {
 		t.Fatalf("destroy under deletion_policy delete left %d keys", n)
 	}
 }
+
+// The framework saves the planned private state of a failed Delete, so the
+// planned_destroy flag of a destroy that failed used to outlive it and let a
+// later replacement of an incomplete migration through. Here the destroy
+// fails because the root key is of another workspace (nothing may be
+// deleted then), and the replacement is applied without a refresh. Without
+// clearing the flag in both ModifyPlan and Delete, the replacement went
+// through: every key deleted and migrated again into the other API.
+func TestAccKeyMigration_failedDestroyDoesNotLetAReplacementThrough(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 to run acceptance tests")
+	}
+	u := startLocalUnkey(t)
+	u.AddWorkspace("ws_staging")
+	u.AddRootKey("ws_staging", otherWorkspaceRootKey, "*")
+	u.AddAPI(u.Seed.WorkspaceID, "api_second", "second")
+	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
+	keys := generatedKeys("failed_destroy", 50)
+	cfg := sequential(u.migrationConfig("  batch_size = 10\n  deletion_policy = \"delete\"", keys))
+	w.WriteConfig(cfg)
+	u.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultStatus, Status: 403, Skip: 2, Times: 1})
+	if out, err := w.Run("apply", "-auto-approve"); err == nil {
+		t.Fatalf("apply succeeded despite the refused batch:\n%s", out)
+	}
+	u.ClearFaults()
+	if out, err := w.Run("untaint", migration); err != nil {
+		t.Fatalf("untaint: %v\n%s", err, out)
+	}
+	keepsTheKeyIDs := func(step string) {
+		t.Helper()
+		ids, _ := w.State(migration)["key_ids"].(map[string]any)
+		if len(ids) != 20 {
+			t.Fatalf("after %s, state holds %d key IDs, want the 20 migrated", step, len(ids))
+		}
+		for h := range ids {
+			if _, ok := u.KeyByHash(h); !ok {
+				t.Fatalf("after %s, the key of hash %s is gone from the server", step, h)
+			}
+		}
+	}
+
+	u.ResetRequests()
+	w.WriteConfig(withOtherWorkspaceRootKey(u, cfg))
+	out, err := w.Run("destroy", "-auto-approve", "-refresh=false")
+	if err == nil || !strings.Contains(flatten(out), "was not found with this root key") {
+		t.Fatalf("destroy with the other workspace's root key did not fail on the API check (err %v):\n%s", err, out)
+	}
+	if n := len(u.RequestsTo("/v2/keys.deleteKey")); n != 0 {
+		t.Fatalf("the destroy with the other workspace's root key sent %d keys.deleteKey requests", n)
+	}
+	keepsTheKeyIDs("the failed destroy")
+
+	w.WriteConfig(strings.Replace(cfg, `api_id       = "`+u.Seed.APIID+`"`, `api_id       = "api_second"`, 1))
+	out, err = w.Run("apply", "-auto-approve", "-refresh=false")
+	if err == nil || !strings.Contains(flatten(out), "Refusing to replace an incomplete key migration") {
+		t.Fatalf("the replacement of the incomplete migration after a failed destroy was not refused (err %v):\n%s", err, out)
+	}
+	if n := len(u.RequestsTo("/v2/keys.deleteKey")) + len(u.RequestsTo("/v2/keys.migrateKeys")); n != 0 {
+		t.Fatalf("the refused replacement sent %d requests to delete or migrate keys", n)
+	}
+	keepsTheKeyIDs("the refused replacement")
+}

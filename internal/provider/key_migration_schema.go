@@ -38,7 +38,9 @@ func (r *keyMigrationResource) Schema(_ context.Context, _ resource.SchemaReques
 	resp.Schema = schema.Schema{
 		Description: "Migrates existing, pre-hashed API keys into an Unkey API through `keys.migrateKeys`, so that no customer has to rotate a key, " +
 			"and records the key ID Unkey gives every hash. Adding hashes later migrates only the new ones; changing a migrated key's settings " +
-			"updates that key alone. Import is not possible: Unkey cannot tell which key ID belongs to a hash.",
+			"updates that key alone. Import is not possible: Unkey cannot tell which key ID belongs to a hash. A 404 from Unkey never removes the resource " +
+			"or a key ID from state: Unkey answers an API of another workspace exactly like a deleted one, so the provider warns, refuses to apply, " +
+			"and leaves letting go to `terraform state rm` or a `removed` block.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Description:   "An identifier of this migration in Terraform: `<migration_id>/<api_id>`.",
@@ -75,7 +77,8 @@ func (r *keyMigrationResource) Schema(_ context.Context, _ resource.SchemaReques
 			"deletion_policy": schema.StringAttribute{
 				Description: "What happens in Unkey to the keys of hashes removed from `keys`, and to all keys when the resource is destroyed: " +
 					"`abandon` (default) leaves them in Unkey and only forgets them; `delete` deletes them permanently (`keys.deleteKey` with `permanent`), " +
-					"which also frees their hashes so that they can be migrated again.",
+					"which also frees their hashes so that they can be migrated again. Under `delete`, keys are deleted only once the root key is shown to " +
+					"see the API (`api_id`), since Unkey answers a key of another workspace like one already deleted.",
 				Optional:   true,
 				Computed:   true,
 				Default:    stringdefault.StaticString(deletionPolicyAbandon),

@@ -1,11 +1,13 @@
 package provider
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -14,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/unkeyed/terraform-provider-unkey/internal/migration"
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
 )
 
@@ -117,13 +120,7 @@ func humanize(n int) string {
 }
 
 // privateState is what the resource keeps beside its state, out of sight.
-type privateState struct {
-	// IncompleteCreate: the create failed part-way, so Terraform has marked
-	// the resource tainted and would replace it, re-sending every hash.
-	IncompleteCreate bool `json:"incomplete_create,omitempty"`
-	// Unanswered hashes were sent in a request whose outcome is unknown.
-	Unanswered []string `json:"unanswered,omitempty"`
-}
+type privateState = migration.Private
 
 const (
 	privateKey        = "migration"
@@ -139,21 +136,16 @@ type privateSetter interface {
 }
 
 func readPrivate(ctx context.Context, p privateGetter) (privateState, diag.Diagnostics) {
-	var ps privateState
 	raw, diags := p.GetKey(ctx, privateKey)
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &ps); err != nil {
-			diags.AddError("Unreadable private state", "This is a bug in the provider: "+err.Error())
-		}
+	ps, err := migration.DecodePrivate(raw)
+	if err != nil {
+		diags.AddError("Unreadable private state", "This is a bug in the provider: "+err.Error())
 	}
 	return ps, diags
 }
 
 func writePrivate(ctx context.Context, p privateSetter, ps privateState) diag.Diagnostics {
-	if !ps.IncompleteCreate && len(ps.Unanswered) == 0 {
-		return p.SetKey(ctx, privateKey, nil)
-	}
-	raw, err := json.Marshal(ps)
+	raw, err := migration.EncodePrivate(ps)
 	if err != nil {
 		var diags diag.Diagnostics
 		diags.AddError("Could not save private state", err.Error())
@@ -178,97 +170,111 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	if plan.ChangeSummary.IsUnknown() {
 		plan.ChangeSummary = types.StringValue(changeSummary(keyMigrationChanges{send: sortedKeys(desired)}))
 	}
-	rec := migrationRecord{keyIDs: map[string]string{}, failed: map[string]bool{}, unconfirmed: map[string]bool{}}
+	rec := migration.NewRecord()
 	var ps privateState
-	recovered, migrateErr := r.migrate(ctx, client, plan, desired, sortedKeys(desired), nil, &rec, &ps)
-	recoveredWarning(&resp.Diagnostics, recovered)
-	if migrateErr != nil && len(rec.keyIDs)+len(rec.failed)+len(rec.unconfirmed)+len(ps.Unanswered) == 0 {
+	migrateErr := r.migrate(ctx, client, plan, desired, sortedKeys(desired), nil, &rec, &ps, &resp.Diagnostics)
+	if migrateErr != nil && len(rec.KeyIDs)+len(rec.Failed)+len(rec.Unconfirmed)+len(ps.Unanswered) == 0 {
 		// Nothing reached Unkey: no resource, nothing to remember.
 		resp.Diagnostics.AddError("Could not migrate the keys", migrateErr.Error())
 		return
 	}
 	plan.ID = types.StringValue(plan.MigrationID.ValueString() + "/" + plan.APIID.ValueString())
-	resp.Diagnostics.Append(rec.setOn(ctx, &plan)...)
+	resp.Diagnostics.Append(setRecordOn(ctx, rec, &plan)...)
 	ps.IncompleteCreate = migrateErr != nil
 	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, ps)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	addOutcomeWarnings(&resp.Diagnostics, rec, nil)
 	if migrateErr != nil {
-		resp.Diagnostics.AddError("Key migration incomplete", incompleteMessage(migrateErr, len(desired), rec, ps, true))
+		resp.Diagnostics.AddError("Key migration incomplete", incompleteMessage(migrateErr, sortedKeys(desired), rec, ps, true))
 	}
 }
 
 // migrate sends the hashes not yet sent, in order, and records every
 // outcome, journaling each batch. Outcomes a killed earlier apply journaled
-// are taken from the journal instead of being sent again; it returns how
-// many.
-func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.Client, plan keyMigrationModel, desired map[string]unkeyclient.Key, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, ps *privateState) (int, error) {
+// are taken from the journal instead of being sent again.
+func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.Client, plan keyMigrationModel, desired map[string]unkeyclient.Key, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, ps *privateState, diags *diag.Diagnostics) error {
 	if len(hashes) == 0 {
-		return 0, nil
+		return nil
 	}
 	if previouslyUnanswered == nil {
 		previouslyUnanswered = map[string]bool{}
 	}
 	j := journalFor(r.data.apiURL, plan.MigrationID.ValueString(), plan.APIID.ValueString())
-	hashes, recovered := recoverFromJournal(ctx, j, hashes, previouslyUnanswered, rec)
+	hashes, err := recoverFromJournal(j, hashes, previouslyUnanswered, rec, diags)
+	if err != nil {
+		return err
+	}
 	keys := make([]unkeyclient.Key, 0, len(hashes))
 	for _, h := range hashes {
 		keys = append(keys, desired[h])
 	}
-	journalWarn := func(err error) {
-		if err != nil {
-			tflog.Warn(ctx, "Could not write the migration journal; a killed apply could lose key IDs", map[string]any{"error": err.Error()})
+	var journalErr error
+	var mu sync.Mutex // batches are answered concurrently
+	journal := func(e migration.Entry) {
+		if err := j.Append(e); err != nil {
+			mu.Lock()
+			journalErr = cmp.Or(journalErr, err)
+			mu.Unlock()
 		}
 	}
 	tflog.Info(ctx, "Migrating keys", map[string]any{"keys": len(keys), "batch_size": plan.BatchSize.ValueInt64()})
 	res, err := client.Migrate(ctx, unkeyclient.MigrateRequest{
 		MigrationID: plan.MigrationID.ValueString(), APIID: plan.APIID.ValueString(), Keys: keys, BatchSize: int(plan.BatchSize.ValueInt64()),
 		Parallel:    r.data.parallel,
-		BeforeBatch: func(hashes []string) { journalWarn(j.append(journalEntry{Sending: hashes})) },
-		AfterBatch:  func(o unkeyclient.MigrateResult) { journalWarn(j.append(outcomeEntry(o))) },
+		BeforeBatch: func(hashes []string) { journal(migration.Entry{Sending: hashes}) },
+		AfterBatch:  func(o unkeyclient.MigrateResult) { journal(outcomeEntry(o)) },
 	})
+	if journalErr != nil {
+		diags.AddWarning("The migration journal could not be written",
+			fmt.Sprintf("The provider journals every batch in %s so that a killed apply loses no key ID. Writing it failed (%s), so during this apply that "+
+				"safety net was off: had the provider process been killed, key IDs returned by Unkey could have been lost. "+
+				"Make the directory writable, or point UNKEY_PROVIDER_JOURNAL_DIR (or TF_DATA_DIR) at one that is.", migration.Dir(), journalErr))
+	}
 	for h, id := range res.KeyIDs {
-		rec.keyIDs[h] = id
+		rec.KeyIDs[h] = id
 	}
 	for _, h := range res.Failed {
 		// A hash whose earlier request lost its answer and that now "already
 		// exists" was most likely created by that request.
 		if previouslyUnanswered[h] {
-			rec.unconfirmed[h] = true
+			rec.Unconfirmed[h] = true
 		} else {
-			rec.failed[h] = true
+			rec.Failed[h] = true
 		}
 	}
 	for _, h := range res.Unconfirmed {
-		rec.unconfirmed[h] = true
+		rec.Unconfirmed[h] = true
 	}
 	ps.Unanswered = res.Unanswered
-	return recovered, err
+	return err
 }
 
 // recoverFromJournal takes the outcomes a killed earlier apply journaled for
 // these hashes, and returns the hashes still to send. Hashes that were in
-// flight when it died are sent again, as hashes whose answer was lost.
-func recoverFromJournal(ctx context.Context, j journal, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord) ([]string, int) {
-	journaled, err := j.read()
+// flight when it died are sent again, as hashes whose answer was lost. A
+// journal that exists but cannot be read stops the apply: sending its hashes
+// again would turn their key IDs into failed hashes for good.
+func recoverFromJournal(j migration.Journal, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, diags *diag.Diagnostics) ([]string, error) {
+	journaled, err := j.Read()
 	if err != nil {
-		tflog.Warn(ctx, "Could not read the migration journal", map[string]any{"error": err.Error()})
+		return nil, fmt.Errorf("reading the migration journal %s: %w. It may hold key IDs of an apply whose provider was killed, so nothing was sent. "+
+			"Make the file readable and apply again; delete it only if no earlier apply of this migration was killed", j.Path(), err)
 	}
-	if journaled.empty() {
-		return hashes, 0
+	if journaled.Empty() {
+		return hashes, nil
 	}
 	toSend := hashes[:0:0]
 	recovered := 0
 	for _, h := range hashes {
-		switch id, ok := journaled.keyIDs[h]; {
+		switch id, ok := journaled.KeyIDs[h]; {
 		case ok:
-			rec.keyIDs[h] = id
-		case journaled.failed[h]:
-			rec.failed[h] = true
-		case journaled.unconfirmed[h]:
-			rec.unconfirmed[h] = true
+			rec.KeyIDs[h] = id
+		case journaled.Failed[h]:
+			rec.Failed[h] = true
+		case journaled.Unconfirmed[h]:
+			rec.Unconfirmed[h] = true
 		default:
-			if journaled.inDoubt[h] {
+			if journaled.InDoubt[h] {
 				previouslyUnanswered[h] = true
 			}
 			toSend = append(toSend, h)
@@ -276,30 +282,31 @@ func recoverFromJournal(ctx context.Context, j journal, hashes []string, previou
 		}
 		recovered++
 	}
-	return toSend, recovered
+	recoveredWarning(diags, recovered)
+	return toSend, nil
 }
 
 func recoveredWarning(diags *diag.Diagnostics, n int) {
 	if n > 0 {
 		diags.AddWarning("Recovered the outcome of an interrupted apply",
 			fmt.Sprintf("An earlier apply of this migration ended without Terraform saving its result (its provider process was killed). "+
-				"The outcome of %d hashes was taken from the provider's journal (.terraform/unkey-journal) instead of sending them again.", n))
+				"The outcome of %s was taken from the provider's journal (%s) instead of sending them again.", migration.Plural(n, "hash", "hashes"), migration.Dir()))
 	}
 }
 
 func addOutcomeWarnings(diags *diag.Diagnostics, rec migrationRecord, before *migrationRecord) {
-	newFailed, newUnconfirmed := countNew(rec.failed, before, func(r migrationRecord) map[string]bool { return r.failed }),
-		countNew(rec.unconfirmed, before, func(r migrationRecord) map[string]bool { return r.unconfirmed })
+	newFailed, newUnconfirmed := countNew(rec.Failed, before, func(r migrationRecord) map[string]bool { return r.Failed }),
+		countNew(rec.Unconfirmed, before, func(r migrationRecord) map[string]bool { return r.Unconfirmed })
 	if newFailed > 0 {
 		diags.AddWarning("Some hashes already exist in Unkey",
-			fmt.Sprintf("Unkey did not migrate %d hashes because keys with those hashes already exist (from another migration, an earlier run whose state was lost, "+
-				"or keys created in Unkey). They are listed in failed_hashes and were not changed. If they should belong to this resource, find their keys in the Unkey dashboard.", newFailed))
+			fmt.Sprintf("Unkey did not migrate %s because keys with those hashes already exist (from another migration, an earlier run whose state was lost, "+
+				"or keys created in Unkey). They are listed in failed_hashes and were not changed. If they should belong to this resource, find their keys in the Unkey dashboard.", migration.Plural(newFailed, "hash", "hashes")))
 	}
 	if newUnconfirmed > 0 {
 		diags.AddWarning("Some key IDs are unknown",
-			fmt.Sprintf("%d hashes were sent in a request whose answer was lost, and a retry found them already existing: that request most likely migrated them, "+
+			fmt.Sprintf("%s sent in a request whose answer was lost, and a retry found them already existing: that request most likely migrated them, "+
 				"but Unkey never returned their key IDs. They are listed in unconfirmed_hashes and will not be sent again. "+
-				"Their keys work; to manage them from Terraform, find their key IDs in the Unkey dashboard.", newUnconfirmed))
+				"Their keys work; to manage them from Terraform, find their key IDs in the Unkey dashboard.", migration.Plural(newUnconfirmed, "hash was", "hashes were")))
 	}
 }
 
@@ -316,16 +323,15 @@ func countNew(now map[string]bool, before *migrationRecord, pick func(migrationR
 	return n
 }
 
-func incompleteMessage(err error, total int, rec migrationRecord, ps privateState, create bool) string {
-	pending := total - len(rec.keyIDs) - len(rec.failed) - len(rec.unconfirmed)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n\n", err)
-	fmt.Fprintf(&b, "Of %d hashes: %d migrated (their key IDs are saved in state), %d failed as already existing, %d unconfirmed, %d still pending",
-		total, len(rec.keyIDs), len(rec.failed), len(rec.unconfirmed), pending)
-	if len(ps.Unanswered) > 0 {
-		fmt.Fprintf(&b, " (%d of them in a request whose answer was lost; they will be sent again and checked)", len(ps.Unanswered))
+// incompleteMessage explains a failed apply: the error, what became of every
+// hash of the configuration, and how to resume.
+func incompleteMessage(err error, config []string, rec migrationRecord, ps privateState, create bool) string {
+	unanswered := map[string]bool{}
+	for _, h := range ps.Unanswered {
+		unanswered[h] = true
 	}
-	b.WriteString(".\n\n")
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n%s.\n\n", err, migration.Tally(config, rec, unanswered))
 	if create {
 		b.WriteString("To resume, fix the cause above, then run `terraform untaint` on this resource and `terraform apply`: only the pending hashes will be sent. " +
 			"Terraform marks a resource whose create failed as tainted and would replace it, which would send every hash again and lose the saved key IDs, " +
@@ -344,6 +350,9 @@ func (r *keyMigrationResource) Read(ctx context.Context, req resource.ReadReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// The framework keeps the planned private state of a failed Delete; a
+	// destroy that did not happen must not count as planned later.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, plannedDestroyKey, nil)...)
 	if ps.IncompleteCreate {
 		resp.Diagnostics.AddWarning("Key migration incomplete: untaint before applying",
 			fmt.Sprintf("The create of the migration %s failed part-way, so Terraform marked it tainted and plans to replace it. "+
@@ -353,43 +362,61 @@ func (r *keyMigrationResource) Read(ctx context.Context, req resource.ReadReques
 	if r.data == nil || r.data.client == nil {
 		return
 	}
-	r.forgetJournalOnceSaved(ctx, state)
+	rec, diags := recordFrom(ctx, state)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.forgetJournalOnceSaved(state, rec, &resp.Diagnostics)
 	// Keys are not read back one by one: at 100,000 keys that would be
-	// 100,000 requests per plan. Only the API's existence is checked.
+	// 100,000 requests per plan. Only the API's existence is checked. Nothing
+	// Unkey answers here removes the resource: a 404 never proves a deletion.
 	_, err := r.data.client.GetAPI(ctx, state.APIID.ValueString())
 	switch {
 	case err == nil, unkeyclient.IsForbidden(err):
 		// A root key without read_api permission can still migrate keys.
+		ps.APINotFound = false
 	case unkeyclient.IsNotFound(err):
-		resp.Diagnostics.AddWarning("Unkey API no longer exists",
-			fmt.Sprintf("The API %s was not found in Unkey, so its keys are gone too; unkey_key_migration %s is removed from state. %s",
-				state.APIID.ValueString(), state.ID.ValueString(), err))
-		resp.State.RemoveResource(ctx)
+		ps.APINotFound = true
+		resp.Diagnostics.AddWarning(apiNotFoundSummary, apiNotFoundDetail(state, rec, err, false))
 	default:
-		resp.Diagnostics.AddError("Could not read the Unkey API", err.Error())
+		resp.Diagnostics.AddError("Could not read the Unkey API",
+			fmt.Sprintf("%s\n\nThe state of %s is kept as it was, with every key ID.", err, state.ID.ValueString()))
 	}
+	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, ps)...)
 }
 
-// forgetJournalOnceSaved removes the migration's journal once the saved
-// state holds everything it recorded.
-func (r *keyMigrationResource) forgetJournalOnceSaved(ctx context.Context, state keyMigrationModel) {
+const apiNotFoundSummary = "Unkey API not found with this root key"
+
+// apiNotFoundDetail explains a 404 for the migration's API. Unkey answers an
+// API of another workspace exactly like a deleted one, so both causes are
+// named, and only a deliberate act of the user lets go of the key IDs.
+func apiNotFoundDetail(state keyMigrationModel, rec migrationRecord, err error, applying bool) string {
+	api := state.APIID.ValueString()
+	var b strings.Builder
+	fmt.Fprintf(&b, "The API %s was not found with this root key: Unkey answered that it does not exist (%s).\n\n", api, err)
+	b.WriteString("Unkey answers the same in two cases, and nothing in its answer tells them apart:\n")
+	fmt.Fprintf(&b, "- The root key belongs to another workspace than the API (for example a staging root key in a production pipeline): "+
+		"configure the root key of the workspace that holds %s (root_key, UNKEY_ROOT_KEY or the Unkey CLI config file). Nothing else needs to change.\n", api)
+	b.WriteString("- The API was deleted in Unkey, and its keys with it: to let go of this migration and its key IDs deliberately, run " +
+		"`terraform state rm` on this unkey_key_migration, or replace its resource block with a `removed` block (Terraform 1.7+).\n\n")
+	fmt.Fprintf(&b, "Meanwhile %s keeps in state every key ID it holds (%s), and every failed and unconfirmed hash: a 404 never removes it. ",
+		state.ID.ValueString(), migration.Plural(len(rec.KeyIDs), "key ID", "key IDs"))
+	if applying {
+		b.WriteString("Nothing was sent to Unkey.")
+	} else {
+		b.WriteString("Any apply that would call Unkey for this migration fails until the API is found with the root key.")
+	}
+	return b.String()
+}
+
+// forgetJournalOnceSaved drops from the journal what the saved state holds,
+// removing the journal once it holds nothing else.
+func (r *keyMigrationResource) forgetJournalOnceSaved(state keyMigrationModel, rec migrationRecord, diags *diag.Diagnostics) {
 	j := journalFor(r.data.apiURL, state.MigrationID.ValueString(), state.APIID.ValueString())
-	journaled, err := j.read()
-	if err != nil || journaled.empty() {
-		return
-	}
-	rec, diags := recordFrom(ctx, state)
-	if diags.HasError() {
-		return
-	}
-	inState := map[string]bool{}
-	for _, h := range hashesOf(state) {
-		inState[h] = true
-	}
-	if journaled.coveredBy(rec, inState) {
-		if err := j.remove(); err != nil {
-			tflog.Warn(ctx, "Could not remove the migration journal", map[string]any{"error": err.Error()})
-		}
+	if _, err := j.ForgetSaved(rec); err != nil {
+		diags.AddWarning("Could not tidy the migration journal",
+			fmt.Sprintf("Removing saved outcomes from %s failed (%s). Nothing is lost: the journal only keeps what the state already holds.", j.Path(), err))
 	}
 }
 
@@ -413,47 +440,25 @@ func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrati
 	return planned, planChanges(old, planned, rec, sameEntries(plan, state)), diags
 }
 
-// planChanges compares by hash. unchanged, when not nil, reports hashes whose
-// entries are identical as written, which spares comparing their settings.
+// planChanges compares by hash (the rules are migration.PlanChanges').
+// unchanged, when not nil, reports hashes whose entries are identical as
+// written, which spares comparing their settings.
 func planChanges(state, plan map[string]unkeyclient.Key, rec migrationRecord, unchanged func(hash string) bool) keyMigrationChanges {
 	c := keyMigrationChanges{changes: map[string]settingsChange{}}
-	for _, h := range sortedKeys(plan) {
-		if !rec.accounted(h) {
-			c.send = append(c.send, h)
-			continue
-		}
-		if _, migrated := rec.keyIDs[h]; !migrated {
-			continue // not ours to change
-		}
+	mc := migration.PlanChanges(sortedKeys(plan), rec, func(h string) bool {
 		old, ok := state[h]
 		if !ok || (unchanged != nil && unchanged(h)) {
-			continue
+			return false
 		}
-		if ch := diffSettings(old, plan[h]); !ch.empty() {
-			c.update = append(c.update, h)
-			c.changes[h] = ch
+		ch := diffSettings(old, plan[h])
+		if ch.empty() {
+			return false
 		}
-	}
-	for _, h := range allRecorded(rec) {
-		if _, kept := plan[h]; !kept {
-			c.remove = append(c.remove, h)
-		}
-	}
+		c.changes[h] = ch
+		return true
+	})
+	c.send, c.update, c.remove = mc.Send, mc.Update, mc.Remove
 	return c
-}
-
-func allRecorded(rec migrationRecord) []string {
-	all := map[string]bool{}
-	for h := range rec.keyIDs {
-		all[h] = true
-	}
-	for h := range rec.failed {
-		all[h] = true
-	}
-	for h := range rec.unconfirmed {
-		all[h] = true
-	}
-	return sortedKeys(all)
 }
 
 func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -463,6 +468,7 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, plannedDestroyKey, []byte("true"))...)
 		return
 	}
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, plannedDestroyKey, nil)...)
 	var plan, state keyMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() || !plan.inputKnown(ctx) {
@@ -480,6 +486,8 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	rec, diags := recordFrom(ctx, state)
 	resp.Diagnostics.Append(diags...)
+	ps, diags := readPrivate(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -490,6 +498,7 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		if resp.Diagnostics.HasError() {
 			return
 		}
+		warnUnansweredRemoved(&resp.Diagnostics, ps.Unanswered, plan)
 	}
 	if changeCallsUnkey(plan, changes) {
 		resp.Diagnostics.Append(checkRootKeyAndAPI(ctx, r.data, plan.APIID)...)
@@ -504,11 +513,42 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		plan.UnconfirmedHashes = types.SetUnknown(types.StringType)
 	} else {
 		for _, h := range changes.remove {
-			rec.forget(h)
+			rec.Forget(h)
 		}
-		resp.Diagnostics.Append(rec.setOn(ctx, &plan)...)
+		resp.Diagnostics.Append(setRecordOn(ctx, rec, &plan)...)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// warnUnansweredRemoved says when hashes removed from the configuration were
+// sent in a request whose answer was lost: Unkey may hold keys for them, but
+// without their key IDs the provider can neither record nor delete them.
+func warnUnansweredRemoved(diags *diag.Diagnostics, unanswered []string, plan keyMigrationModel) {
+	if len(unanswered) == 0 {
+		return
+	}
+	kept := map[string]bool{}
+	for _, h := range hashesOf(plan) {
+		kept[h] = true
+	}
+	var removed []string
+	for _, h := range unanswered {
+		if !kept[h] {
+			removed = append(removed, h)
+		}
+	}
+	if len(removed) == 0 {
+		return
+	}
+	one := len(removed) == 1
+	it, was := migration.Agree(one, "it", "them"), migration.Agree(one, "was", "were")
+	diags.AddWarning("Removed hashes may have keys in Unkey",
+		fmt.Sprintf("%s removed from the configuration %s sent in a request whose answer was lost, so Unkey may have migrated %s, but never returned the key IDs. "+
+			"The provider forgets %s without deleting anything, whatever deletion_policy says: without a key ID it cannot find the key. "+
+			"To find out, put the %s back and apply: one that then comes back in unconfirmed_hashes has a key in Unkey, to be found and, if unwanted, "+
+			"deleted in the Unkey dashboard. %s: %s.",
+			migration.Plural(len(removed), "hash", "hashes"), was, it, it, migration.Agree(one, "hash", "hashes"),
+			migration.Agree(one, "Hash", "Hashes"), strings.Join(removed, ", ")))
 }
 
 func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -530,6 +570,15 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if ps.APINotFound {
+		// The refresh found no API with this root key: send nothing until it does.
+		if err := confirmAPIVisible(ctx, client, state, rec); err != nil {
+			resp.Diagnostics.AddError(apiNotFoundSummary, err.Error())
+			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+			return
+		}
+		ps.APINotFound = false
+	}
 	if plan.ChangeSummary.IsUnknown() {
 		plan.ChangeSummary = types.StringValue(changeSummary(changes))
 	}
@@ -539,22 +588,22 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 		unanswered[h] = true
 	}
 	var notDone []string // hashes whose state entry must keep its old value
-	recovered, opErr := r.migrate(ctx, client, plan, planned, changes.send, unanswered, &rec, &ps)
-	recoveredWarning(&resp.Diagnostics, recovered)
+	opErr := r.migrate(ctx, client, plan, planned, changes.send, unanswered, &rec, &ps, &resp.Diagnostics)
+	ps.Unanswered = migration.StillConfigured(ps.Unanswered, func(h string) bool { _, ok := planned[h]; return ok })
 	if opErr != nil {
 		notDone = append(changes.update, changes.remove...)
 	} else {
 		var left []string
-		left, opErr = r.applySettings(ctx, client, planned, rec, changes)
+		left, opErr = r.applySettings(ctx, client, state, planned, rec, changes)
 		notDone = append(left, changes.remove...)
 		if opErr == nil {
-			notDone, opErr = r.removeHashes(ctx, client, plan.DeletionPolicy.ValueString(), rec, changes.remove)
+			notDone, opErr = r.removeHashes(ctx, client, plan.DeletionPolicy.ValueString(), state, rec, changes.remove)
 		}
 	}
 
 	plan.ID = state.ID
 	resp.Diagnostics.Append(plan.takeEntries(state, notDone)...)
-	resp.Diagnostics.Append(rec.setOn(ctx, &plan)...)
+	resp.Diagnostics.Append(setRecordOn(ctx, rec, &plan)...)
 	if opErr == nil {
 		ps.IncompleteCreate = false
 	}
@@ -562,20 +611,72 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	addOutcomeWarnings(&resp.Diagnostics, rec, &before)
 	if opErr != nil {
-		resp.Diagnostics.AddError("Key migration update incomplete", incompleteMessage(opErr, len(planned), rec, ps, false))
+		resp.Diagnostics.AddError("Key migration update incomplete", incompleteMessage(explainAPINotFound(opErr, state, rec), sortedKeys(planned), rec, ps, false))
 	}
+}
+
+// confirmAPIVisible checks that the root key sees the migration's API. Only
+// then does a 404 for one of its keys prove the key gone: Unkey answers a
+// key or API of another workspace exactly like a deleted one.
+func confirmAPIVisible(ctx context.Context, client *unkeyclient.Client, state keyMigrationModel, rec migrationRecord) error {
+	_, err := client.GetAPI(ctx, state.APIID.ValueString())
+	switch {
+	case err == nil, unkeyclient.IsForbidden(err):
+		return nil
+	case unkeyclient.IsNotFound(err):
+		return errors.New(apiNotFoundDetail(state, rec, err, true))
+	default:
+		return fmt.Errorf("checking that the API %s is visible with this root key: %w", state.APIID.ValueString(), err)
+	}
+}
+
+// explainAPINotFound adds both possible causes to a 404 for the API.
+func explainAPINotFound(err error, state keyMigrationModel, rec migrationRecord) error {
+	var apiErr *unkeyclient.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != 404 || !strings.Contains(apiErr.Type, "api_not_found") {
+		return err
+	}
+	return fmt.Errorf("%w\n\n%s", err, apiNotFoundDetail(state, rec, err, false))
 }
 
 // applySettings updates the migrated keys whose settings changed. It returns
 // the hashes not brought up to date when it stops on an error.
-func (r *keyMigrationResource) applySettings(ctx context.Context, client *unkeyclient.Client, planned map[string]unkeyclient.Key, rec migrationRecord, changes keyMigrationChanges) ([]string, error) {
+func (r *keyMigrationResource) applySettings(ctx context.Context, client *unkeyclient.Client, state keyMigrationModel, planned map[string]unkeyclient.Key, rec migrationRecord, changes keyMigrationChanges) ([]string, error) {
 	for i, h := range changes.update {
-		if err := updateKey(ctx, client, rec.keyIDs[h], planned[h], changes.changes[h]); err != nil {
-			return changes.update[i:], fmt.Errorf("updating the key of hash %q (%s): %w", h, rec.keyIDs[h], err)
+		if err := updateKey(ctx, client, rec.KeyIDs[h], planned[h], changes.changes[h]); err != nil {
+			err = fmt.Errorf("updating the key of hash %q (%s): %w", h, rec.KeyIDs[h], err)
+			if isKeyNotFound(err) {
+				err = fmt.Errorf("%w\n\n%s", err, keyNotFoundExplanation(ctx, client, state, h, rec.KeyIDs[h]))
+			}
+			return changes.update[i:], err
 		}
-		tflog.Debug(ctx, "Updated key settings", map[string]any{"key_id": rec.keyIDs[h], "updated": i + 1, "of": len(changes.update)})
+		tflog.Debug(ctx, "Updated key settings", map[string]any{"key_id": rec.KeyIDs[h], "updated": i + 1, "of": len(changes.update)})
 	}
 	return nil, nil
+}
+
+func isKeyNotFound(err error) bool {
+	var apiErr *unkeyclient.APIError
+	return errors.As(err, &apiErr) && apiErr.Status == 404 && strings.Contains(apiErr.Type, "key_not_found")
+}
+
+// keyNotFoundExplanation explains a 404 for a migrated key: deleted outside
+// Terraform, or a root key of another workspace. Whether the root key sees
+// the API tells which is likely.
+func keyNotFoundExplanation(ctx context.Context, client *unkeyclient.Client, state keyMigrationModel, hash, keyID string) string {
+	api := state.APIID.ValueString()
+	likely := ""
+	if _, apiErr := client.GetAPI(ctx, api); apiErr == nil {
+		likely = fmt.Sprintf("The root key does see the API %s, so the first is the likely cause. ", api)
+	} else if unkeyclient.IsNotFound(apiErr) {
+		likely = fmt.Sprintf("The root key does not see the API %s either, so the second is the likely cause. ", api)
+	}
+	return fmt.Sprintf("Unkey has no key %s for hash %q with this root key. It answers the same in two cases:\n"+
+		"- The key was deleted outside Terraform (in the Unkey dashboard or through the API): remove the hash %q from the configuration and apply. "+
+		"The provider then forgets the hash and its key ID; under deletion_policy = \"delete\" it first checks that the root key sees the API, "+
+		"then takes Unkey's 404 for the key as already deleted. (A key deleted without `permanent` keeps its hash taken in Unkey: the hash cannot be migrated again.)\n"+
+		"- The root key belongs to another workspace than the API: configure the root key of the workspace that holds %s. Nothing else needs to change.\n\n"+
+		"%sThe key ID stays in state either way.", keyID, hash, hash, api, likely)
 }
 
 func updateKey(ctx context.Context, client *unkeyclient.Client, keyID string, key unkeyclient.Key, ch settingsChange) error {
@@ -595,16 +696,32 @@ func updateKey(ctx context.Context, client *unkeyclient.Client, keyID string, ke
 
 // removeHashes forgets removed hashes, deleting their keys first under the
 // delete policy. It returns the hashes still held when it stops on an error.
-func (r *keyMigrationResource) removeHashes(ctx context.Context, client *unkeyclient.Client, policy string, rec migrationRecord, hashes []string) ([]string, error) {
+// Unkey's keys.deleteKey takes a 404 as already deleted, which is true only
+// when the root key is of the API's workspace: that is checked first.
+func (r *keyMigrationResource) removeHashes(ctx context.Context, client *unkeyclient.Client, policy string, state keyMigrationModel, rec migrationRecord, hashes []string) ([]string, error) {
+	if policy == deletionPolicyDelete && anyMigrated(rec, hashes) {
+		if err := confirmAPIVisible(ctx, client, state, rec); err != nil {
+			return hashes, err
+		}
+	}
 	for i, h := range hashes {
-		if id, migrated := rec.keyIDs[h]; migrated && policy == deletionPolicyDelete {
+		if id, migrated := rec.KeyIDs[h]; migrated && policy == deletionPolicyDelete {
 			if err := client.DeleteKey(ctx, id); err != nil {
 				return hashes[i:], fmt.Errorf("deleting the key of removed hash %q (%s): %w", h, id, err)
 			}
 		}
-		rec.forget(h)
+		rec.Forget(h)
 	}
 	return nil, nil
+}
+
+func anyMigrated(rec migrationRecord, hashes []string) bool {
+	for _, h := range hashes {
+		if _, ok := rec.KeyIDs[h]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // pendingHashes counts the hashes of the state's keys that Unkey has not
@@ -612,7 +729,7 @@ func (r *keyMigrationResource) removeHashes(ctx context.Context, client *unkeycl
 func pendingHashes(state keyMigrationModel, rec migrationRecord) int {
 	n := 0
 	for _, h := range hashesOf(state) {
-		if !rec.accounted(h) {
+		if !rec.Accounted(h) {
 			n++
 		}
 	}
@@ -630,20 +747,23 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 	pending := pendingHashes(state, rec)
 	destroyPlanned, diags := req.Private.GetKey(ctx, plannedDestroyKey)
 	resp.Diagnostics.Append(diags...)
+	// The framework saves the planned private state when Delete fails: a
+	// failed destroy must not leave a flag that lets a later replacement by.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, plannedDestroyKey, nil)...)
 	if pending > 0 && len(destroyPlanned) == 0 {
 		resp.Diagnostics.AddError("Refusing to replace an incomplete key migration",
-			fmt.Sprintf("%s still has %d hashes pending, and %d key IDs saved in its state that exist nowhere else. Replacing it would send every hash again; "+
+			fmt.Sprintf("%s still has %s pending, and %s saved in its state that exist nowhere else. Replacing it would send every hash again; "+
 				"Unkey would refuse the migrated ones as already existing, and their key IDs would be lost. "+
 				"If the create failed part-way, Terraform has marked the resource tainted: run `terraform untaint` on it, then `terraform apply` to send only the pending hashes. "+
 				"Otherwise finish the migration with `terraform apply` before changing migration_id or api_id. `terraform destroy` is not refused.",
-				state.ID.ValueString(), pending, len(rec.keyIDs)))
+				state.ID.ValueString(), migration.Plural(pending, "hash", "hashes"), migration.Plural(len(rec.KeyIDs), "key ID", "key IDs")))
 		return
 	}
 	if state.DeletionPolicy.ValueString() != deletionPolicyDelete {
-		if len(rec.keyIDs) > 0 {
-			tflog.Info(ctx, "Leaving migrated keys in Unkey (deletion_policy = abandon)", map[string]any{"keys": len(rec.keyIDs)})
+		if len(rec.KeyIDs) > 0 {
+			tflog.Info(ctx, "Leaving migrated keys in Unkey (deletion_policy = abandon)", map[string]any{"keys": len(rec.KeyIDs)})
 		}
-		r.removeJournal(ctx, state)
+		r.forgetJournal(state, rec, &resp.Diagnostics)
 		return
 	}
 	client, diags := clientFrom(r.data)
@@ -651,14 +771,19 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	left, err := r.removeHashes(ctx, client, deletionPolicyDelete, rec, sortedKeys(rec.keyIDs))
+	left, err := r.removeHashes(ctx, client, deletionPolicyDelete, state, rec, sortedKeys(rec.KeyIDs))
 	if err == nil {
-		r.removeJournal(ctx, state)
+		r.forgetJournal(state, rec, &resp.Diagnostics)
+		return
+	}
+	if len(left) == len(rec.KeyIDs) {
+		// Nothing was deleted: the state stays as it was, every hash with it.
+		resp.Diagnostics.AddError("Could not delete the migrated keys", fmt.Sprintf("%s\n\nNothing was deleted; the state is unchanged.", err))
 		return
 	}
 	// Keep only the keys not deleted yet, so that a retry finishes the job.
-	clear(rec.failed)
-	clear(rec.unconfirmed)
+	clear(rec.Failed)
+	clear(rec.Unconfirmed)
 	if state.usesKeysJSON() {
 		all, _ := parseKeysJSON(state.KeysJSON.ValueString(), "")
 		state.KeysJSON = types.StringValue(bulkKeys{}.withEntries(all, left))
@@ -666,17 +791,21 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 		state.Keys, diags = withEntries(types.MapValueMust(state.Keys.ElementType(ctx), nil), state.Keys, left)
 		resp.Diagnostics.Append(diags...)
 	}
-	resp.Diagnostics.Append(rec.setOn(ctx, &state)...)
+	resp.Diagnostics.Append(setRecordOn(ctx, rec, &state)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	resp.Diagnostics.AddError("Could not delete every migrated key",
-		fmt.Sprintf("%s\n\n%d keys are still in Unkey and in state; run `terraform destroy` (or apply) again to delete them.", err, len(left)))
+		fmt.Sprintf("%s\n\n%s still in Unkey and in state; run `terraform destroy` (or apply) again to delete them.", err, migration.Plural(len(left), "key is", "keys are")))
 }
 
-func (r *keyMigrationResource) removeJournal(ctx context.Context, state keyMigrationModel) {
+// forgetJournal drops a destroyed migration's hashes from the journal it may
+// share with other resources (shards of one export).
+func (r *keyMigrationResource) forgetJournal(state keyMigrationModel, rec migrationRecord, diags *diag.Diagnostics) {
 	if r.data == nil {
 		return
 	}
-	if err := journalFor(r.data.apiURL, state.MigrationID.ValueString(), state.APIID.ValueString()).remove(); err != nil {
-		tflog.Warn(ctx, "Could not remove the migration journal", map[string]any{"error": err.Error()})
+	j := journalFor(r.data.apiURL, state.MigrationID.ValueString(), state.APIID.ValueString())
+	if err := j.Forget(append(hashesOf(state), rec.Hashes()...)); err != nil {
+		diags.AddWarning("Could not tidy the migration journal",
+			fmt.Sprintf("Removing this migration's entries from %s failed (%s). Nothing is lost; the file can be deleted by hand.", j.Path(), err))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeylocal"
 )
 
@@ -357,23 +359,44 @@ func TestAccKeyMigration_updateFailsThenResumes(t *testing.T) {
 	})
 }
 
-// When the API is not found, the plan that would create the migration again
-// fails naming both causes (a deleted API, a root key of another workspace)
-// instead of planning to send every hash again.
+// An API deleted outside Terraform looks to Unkey's answer exactly like an
+// API of another workspace, so the refresh keeps the migration and every key
+// ID, and warns; letting go is the user's deliberate act (state rm here; a
+// removed block on Terraform 1.7+).
 func TestAccKeyMigration_apiDeletedOutsideTerraform(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 to run acceptance tests")
+	}
 	u := startLocalUnkey(t)
-	keys := generatedKeys("gone", 3)
-	cfg := u.migrationConfig("", keys)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{
-			{Config: cfg},
-			{
-				PreConfig:   func() { u.deleteAPI(t, u.Seed.APIID) },
-				Config:      cfg,
-				PlanOnly:    true,
-				ExpectError: errorLike("API not found with this root key", "the API was deleted", "another Unkey workspace"),
-			},
-		},
-	})
+	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
+	w.WriteConfig(u.migrationConfig("", generatedKeys("gone", 3)))
+	if o, err := w.Run("apply", "-auto-approve"); err != nil {
+		t.Fatalf("apply: %v\n%s", err, o)
+	}
+	u.deleteAPI(t, u.Seed.APIID)
+	o, err := w.Run("apply", "-auto-approve")
+	if err != nil {
+		t.Fatalf("an unchanged apply after the API was deleted: %v\n%s", err, o)
+	}
+	for _, want := range []string{"Warning: Unkey API not found with this root key", "another workspace", "The API was deleted", "terraform state rm"} {
+		if !strings.Contains(flatten(o), want) {
+			t.Errorf("the apply does not say %q:\n%s", want, o)
+		}
+	}
+	if ids := stateKeyIDs(t, w); len(ids) != 3 {
+		t.Fatalf("state holds %d key IDs after the refresh, want 3", len(ids))
+	}
+	if o, err := w.Command("state", "rm", migration).CombinedOutput(); err != nil {
+		t.Fatalf("state rm: %v\n%s", err, o)
+	}
+	// Created again, it would find no API either: the plan-time check says so.
+	o, err = w.Run("plan")
+	if err == nil {
+		t.Fatalf("after state rm, a plan to create the migration into a deleted API succeeded:\n%s", o)
+	}
+	for _, want := range []string{"API not found with this root key", "the API was deleted", "another Unkey workspace"} {
+		if !strings.Contains(flatten(o), want) {
+			t.Errorf("the plan after state rm does not say %q:\n%s", want, o)
+		}
+	}
 }
