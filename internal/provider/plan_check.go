@@ -25,8 +25,9 @@ func changeCallsUnkey(plan keyMigrationModel, changes keyMigrationChanges) bool 
 // part-way through an apply: unkey_key_migration calls it for a plan that
 // creates or changes a migration. It asks apis.getApi at most once per API
 // and provider process (a refresh that already read the API answers it), so
-// plans of unchanged resources cost nothing.
-func checkRootKeyAndAPI(ctx context.Context, data *providerData, apiID types.String) diag.Diagnostics {
+// plans of unchanged resources cost nothing. explainNotFound, when not nil,
+// words a 404 for a migration already in state (its key IDs are kept).
+func checkRootKeyAndAPI(ctx context.Context, data *providerData, apiID types.String, explainNotFound func(error) (summary, detail string)) diag.Diagnostics {
 	var diags diag.Diagnostics
 	if data == nil || data.client == nil || apiID.IsUnknown() || apiID.IsNull() {
 		return diags // known at apply time, which makes the same calls
@@ -44,6 +45,9 @@ func checkRootKeyAndAPI(ctx context.Context, data *providerData, apiID types.Str
 			fmt.Sprintf("Checking at plan time that the API %s exists, Unkey refused the root key from %s: it is mistyped, revoked, or not a root key. "+
 				"Nothing has been sent. Set the right root key there (or in root_key, UNKEY_ROOT_KEY or the Unkey CLI config file, in that order of precedence).\n\n%s",
 				apiID.ValueString(), data.rootKeySource, err))
+	case fromUnkey && apiErr.IsAPINotFound() && explainNotFound != nil:
+		summary, detail := explainNotFound(err)
+		diags.AddAttributeError(path.Root("api_id"), summary, detail)
 	case fromUnkey && apiErr.IsAPINotFound():
 		diags.AddAttributeError(path.Root("api_id"), "API not found with this root key",
 			fmt.Sprintf("Unkey does not know the API %s with the root key from %s. Unkey answers the same in two cases: the API was deleted, "+

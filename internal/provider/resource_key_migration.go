@@ -479,7 +479,7 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		// keys, nor which attribute will hold their IDs.
 		plan.ChangeSummary = types.StringValue(changeSummary(keyMigrationChanges{send: hashesOf(plan)}))
 		plan.unknownKeyIDs()
-		resp.Diagnostics.Append(checkRootKeyAndAPI(ctx, r.data, plan.APIID)...)
+		resp.Diagnostics.Append(checkRootKeyAndAPI(ctx, r.data, plan.APIID, nil)...)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -501,7 +501,9 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		warnUnansweredRemoved(&resp.Diagnostics, ps.Unanswered, plan)
 	}
 	if changeCallsUnkey(plan, changes) {
-		resp.Diagnostics.Append(checkRootKeyAndAPI(ctx, r.data, plan.APIID)...)
+		resp.Diagnostics.Append(checkRootKeyAndAPI(ctx, r.data, plan.APIID, func(err error) (string, string) {
+			return apiNotFoundSummary, apiNotFoundDetail(state, rec, err, true)
+		})...)
 	}
 	plan.ChangeSummary = state.ChangeSummary
 	if len(changes.send)+len(changes.update)+len(changes.remove) > 0 {
