@@ -76,7 +76,7 @@ var rootKeyPermissions = []permissionNeed{
 	{ID: "role_delete", Type: "unkey_role", What: "destroy", Endpoints: []string{"permissions.getRole", "permissions.deleteRole"},
 		Needs: []string{"rbac.*.read_role", "rbac.*.delete_role"}, Note: "`read_role` for " + refreshNote},
 
-	{ID: "identity_create", Type: "unkey_identity", What: "create", Endpoints: []string{"identities.createIdentity"},
+	{ID: "identity_create", Type: "unkey_identity", What: "create", Endpoints: []string{"identities.createIdentity", "identities.getIdentity", "identities.updateIdentity"},
 		Needs: []string{"identity.*.create_identity"}, Also: []string{"identity.*.read_identity", "identity.*.update_identity"},
 		AlsoWhen: "when Unkey has an identity with the `external_id` already (one a migration created), which is adopted"},
 	{ID: "identity_read", Type: "unkey_identity", What: "plan, refresh and import", Endpoints: []string{"identities.getIdentity"},

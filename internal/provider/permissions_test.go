@@ -11,6 +11,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/unkeylocal"
 )
 
 var updateDocs = flag.Bool("update-docs", false, "rewrite the permissions tables in templates/ from rootKeyPermissions")
@@ -108,6 +110,33 @@ func TestPermissionsSectionOnEveryPage(t *testing.T) {
 		}
 		if got := strings.Count(section, "\n| ") - 1; got != rows[typeName] {
 			t.Errorf("%s: its section has %d rows, the table %d", typeName, got, rows[typeName])
+		}
+	}
+}
+
+// The table agrees with the local API, Unkey's stand-in, on every endpoint
+// it names: each permission an endpoint always checks is listed in the row,
+// and each permission the row lists is checked by one of its endpoints.
+func TestPermissionsTableAgreesWithTheLocalAPI(t *testing.T) {
+	for _, row := range rootKeyPermissions {
+		listed := append(slices.Clone(row.Needs), row.Also...)
+		var checked []string
+		for _, endpoint := range row.Endpoints {
+			needs, conditional, ok := unkeylocal.EndpointNeeds(endpoint)
+			if !ok {
+				t.Errorf("row %s: the local API has no %s", row.ID, endpoint)
+			}
+			for _, need := range needs {
+				if !slices.Contains(listed, need) {
+					t.Errorf("row %s: %s checks %s, which the row does not list", row.ID, endpoint, need)
+				}
+			}
+			checked = append(append(checked, needs...), conditional...)
+		}
+		for _, perm := range listed {
+			if !slices.Contains(checked, perm) {
+				t.Errorf("row %s lists %s, which none of %v checks", row.ID, perm, row.Endpoints)
+			}
 		}
 	}
 }
