@@ -66,8 +66,9 @@ var rootKeyPermissions = []permissionNeed{
 	{ID: "permission_delete", Type: "unkey_permission", What: "destroy", Endpoints: []string{"permissions.getPermission", "permissions.deletePermission"},
 		Needs: []string{"rbac.*.read_permission", "rbac.*.delete_permission"}, Note: "`read_permission` for " + refreshNote},
 
-	{ID: "role_create", Type: "unkey_role", What: "create", Endpoints: []string{"permissions.createRole"},
-		Needs: []string{"rbac.*.create_role"}, Note: "with `permissions`, also what setting them needs, without `read_role`"},
+	{ID: "role_create", Type: "unkey_role", What: "create", Endpoints: []string{"permissions.createRole", "permissions.setRolePermissions"},
+		Needs: []string{"rbac.*.create_role"}, Also: []string{"rbac.*.add_permission_to_role", "rbac.*.remove_permission_from_role"},
+		AlsoWhen: "with `permissions` (and `rbac.*.create_permission` when one does not exist yet)"},
 	{ID: "role_read", Type: "unkey_role", What: "plan, refresh and import", Endpoints: []string{"permissions.getRole"},
 		Needs: []string{"rbac.*.read_role"}},
 	{ID: "role_permissions", Type: "unkey_role", What: "`permissions` changed", Endpoints: []string{"permissions.getRole", "permissions.setRolePermissions"},

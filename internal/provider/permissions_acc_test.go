@@ -172,8 +172,13 @@ var permScenarios = map[string]permScenario{
 	"permission_read":   {setup: permPermissionHCL, change: permPermissionHCL, plan: true},
 	"permission_delete": {setup: permPermissionHCL, change: "", verify: notInState("unkey_permission.test")},
 
-	"role_create": {change: permRoleHCL(""), verify: inState("unkey_role.test")},
-	"role_read":   {setup: permRoleHCL(""), change: permRoleHCL(""), plan: true},
+	"role_create": {
+		change:     permRoleHCL(""),
+		verify:     inState("unkey_role.test"),
+		alsoChange: permRoleHCL(`permissions = ["` + seededPermission + `"]`),
+		verifyAlso: inState("unkey_role.test"),
+	},
+	"role_read": {setup: permRoleHCL(""), change: permRoleHCL(""), plan: true},
 	"role_permissions": {
 		setup:      permRoleHCL(`permissions = ["docs.read"]`),
 		change:     permRoleHCL(`permissions = ["` + seededPermission + `"]`),
