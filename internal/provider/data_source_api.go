@@ -35,6 +35,7 @@ func (d *apiDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, re
 			"name": schema.StringAttribute{Description: "The API's name.", Computed: true},
 		},
 	}
+	resp.Schema.Description += permissionsSection("data.unkey_api")
 }
 
 func (d *apiDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {

@@ -92,6 +92,7 @@ func (d *keyDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, re
 			},
 		},
 	}
+	resp.Schema.Description += permissionsSection("data.unkey_key")
 }
 
 func (d *keyDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {

@@ -137,6 +137,7 @@ func (r *keyMigrationResource) Schema(_ context.Context, _ resource.SchemaReques
 			},
 		},
 	}
+	resp.Schema.Description += permissionsSection("unkey_key_migration")
 }
 
 func keySettingsAttributes() map[string]schema.Attribute {

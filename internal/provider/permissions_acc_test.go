@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,14 +14,6 @@ import (
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeylocal"
 )
 
-// notCheckedLocally are permissions Unkey's server checks but the local API
-// does not yet (keys.setPermissions checks only update_key there): a root key
-// missing one of them cannot be refused locally.
-var notCheckedLocally = map[string]bool{
-	"rbac.*.add_permission_to_key":      true,
-	"rbac.*.remove_permission_from_key": true,
-}
-
 // permScenario exercises one row of rootKeyPermissions through the real CLI:
 // setup is applied with a root key holding everything, then change is run
 // (apply, or plan when it only reads) with the root key under test.
@@ -29,7 +22,19 @@ type permScenario struct {
 	plan          bool
 	// verify checks, after the change succeeded, that it did what it should.
 	verify func(t *testing.T, u *unkeylocal.Server, w *acctest.Workdir)
+	// alsoChange is a change doing what the row's AlsoWhen says, checked by
+	// verifyAlso.
+	alsoChange string
+	verifyAlso func(t *testing.T, u *unkeylocal.Server, w *acctest.Workdir)
 }
+
+// Unkey has, before each scenario, the role "reader", the permission
+// "docs.write" and the identity "existing", made outside Terraform.
+const (
+	seededPermission = "docs.write"
+	seededIdentity   = "existing"
+	newPermission    = "docs.new"
+)
 
 func permHash(s string) string {
 	sum := sha256.Sum256([]byte("perm_" + s))
@@ -114,14 +119,11 @@ var permScenarios = map[string]permScenario{
 		},
 	},
 	"permissions": {
-		setup:  permMigration("", map[string]string{"a": `permissions = ["docs.read"]`}),
-		change: permMigration("", map[string]string{"a": `permissions = ["docs.write"]`}),
-		verify: func(t *testing.T, u *unkeylocal.Server, w *acctest.Workdir) {
-			keyIDsMatch("a")(t, u, w)
-			if k := serverKey(t, u, "a"); !slices.Equal(k.Permissions, []string{"docs.write"}) {
-				t.Errorf("permissions %v, want [docs.write]", k.Permissions)
-			}
-		},
+		setup:      permMigration("", map[string]string{"a": `permissions = ["docs.read"]`}),
+		change:     permMigration("", map[string]string{"a": `permissions = ["` + seededPermission + `"]`}),
+		verify:     migratedKeyPermissions(seededPermission),
+		alsoChange: permMigration("", map[string]string{"a": `permissions = ["` + newPermission + `"]`}),
+		verifyAlso: migratedKeyPermissions(newPermission),
 	},
 	"delete": {
 		setup:  permMigration(`  deletion_policy = "delete"`, map[string]string{"a": `name = "a"`, "b": `name = "b"`}),
@@ -165,13 +167,136 @@ var permScenarios = map[string]permScenario{
 			fmt.Sprintf("data \"unkey_key\" \"test\" { key_id = unkey_key_migration.test.key_ids[%q] }\n", permHash("a")),
 		plan: true,
 	},
+
+	"permission_create": {change: permPermissionHCL, verify: inState("unkey_permission.test")},
+	"permission_read":   {setup: permPermissionHCL, change: permPermissionHCL, plan: true},
+	"permission_delete": {setup: permPermissionHCL, change: "", verify: notInState("unkey_permission.test")},
+
+	"role_create": {
+		change:     permRoleHCL(""),
+		verify:     inState("unkey_role.test"),
+		alsoChange: permRoleHCL(`permissions = ["` + seededPermission + `"]`),
+		verifyAlso: inState("unkey_role.test"),
+	},
+	"role_read": {setup: permRoleHCL(""), change: permRoleHCL(""), plan: true},
+	"role_permissions": {
+		setup:      permRoleHCL(`permissions = ["docs.read"]`),
+		change:     permRoleHCL(`permissions = ["` + seededPermission + `"]`),
+		alsoChange: permRoleHCL(`permissions = ["` + newPermission + `"]`),
+	},
+	"role_delete": {setup: permRoleHCL(""), change: "", verify: notInState("unkey_role.test")},
+
+	"identity_create": {
+		change:     permIdentityHCL("acme", ""),
+		verify:     inState("unkey_identity.test"),
+		alsoChange: permIdentityHCL(seededIdentity, ""),
+		verifyAlso: inState("unkey_identity.test"),
+	},
+	"identity_read": {setup: permIdentityHCL("acme", ""), change: permIdentityHCL("acme", ""), plan: true},
+	"identity_update": {
+		setup:  permIdentityHCL("acme", `meta = jsonencode({ plan = "free" })`),
+		change: permIdentityHCL("acme", `meta = jsonencode({ plan = "pro" })`),
+	},
+	"identity_delete": {setup: permIdentityHCL("acme", ""), change: "", verify: notInState("unkey_identity.test")},
+
+	"key_create": {
+		change:     permKeyHCL(""),
+		verify:     inState("unkey_key.test"),
+		alsoChange: permKeyHCL(`permissions = ["` + newPermission + `"]`),
+		verifyAlso: createdKeyPermissions(newPermission),
+	},
+	"key_read":   {setup: permKeyHCL(`name = "a"`), change: permKeyHCL(`name = "a"`), plan: true},
+	"key_update": {setup: permKeyHCL(`name = "before"`), change: permKeyHCL(`name = "after"`)},
+	"key_roles":  {setup: permKeyHCL(`roles = []`), change: permKeyHCL(`roles = ["reader"]`)},
+	"key_permissions": {
+		setup:      permKeyHCL(`permissions = ["docs.read"]`),
+		change:     permKeyHCL(`permissions = ["` + seededPermission + `"]`),
+		verify:     createdKeyPermissions(seededPermission),
+		alsoChange: permKeyHCL(`permissions = ["` + newPermission + `"]`),
+		verifyAlso: createdKeyPermissions(newPermission),
+	},
+	"key_delete": {
+		setup:  permKeyHCL(`name = "a"`),
+		change: "",
+		verify: func(t *testing.T, u *unkeylocal.Server, w *acctest.Workdir) {
+			notInState("unkey_key.test")(t, u, w)
+			for _, k := range u.Keys(unkeylocal.DefaultSeed.APIID) {
+				t.Errorf("key %s is still in Unkey", k.ID)
+			}
+		},
+	},
+
+	"data_permission": {change: `data "unkey_permission" "test" { slug = "` + seededPermission + `" }` + "\n", plan: true},
+	"data_role":       {change: `data "unkey_role" "test" { name = "reader" }` + "\n", plan: true},
+	"data_identity":   {change: `data "unkey_identity" "test" { external_id = "` + seededIdentity + `" }` + "\n", plan: true},
+}
+
+const permPermissionHCL = `resource "unkey_permission" "test" {
+  name = "docs read"
+  slug = "docs.read"
+}
+`
+
+func permRoleHCL(attrs string) string {
+	return fmt.Sprintf("resource \"unkey_role\" \"test\" {\n  name = \"writer\"\n  %s\n}\n", attrs)
+}
+
+func permIdentityHCL(externalID, attrs string) string {
+	return fmt.Sprintf("resource \"unkey_identity\" \"test\" {\n  external_id = %q\n  %s\n}\n", externalID, attrs)
+}
+
+func permKeyHCL(attrs string) string {
+	return fmt.Sprintf("resource \"unkey_key\" \"test\" {\n  api_id = %q\n  %s\n}\n", unkeylocal.DefaultSeed.APIID, attrs)
+}
+
+func inState(addr string) func(*testing.T, *unkeylocal.Server, *acctest.Workdir) {
+	return func(t *testing.T, _ *unkeylocal.Server, w *acctest.Workdir) {
+		t.Helper()
+		if st := w.State(addr); st == nil || st["id"] == "" {
+			t.Errorf("%s is not in state: %v", addr, st)
+		}
+	}
+}
+
+func notInState(addr string) func(*testing.T, *unkeylocal.Server, *acctest.Workdir) {
+	return func(t *testing.T, _ *unkeylocal.Server, w *acctest.Workdir) {
+		t.Helper()
+		if st := w.State(addr); st != nil {
+			t.Errorf("%s is still in state: %v", addr, st)
+		}
+	}
+}
+
+// migratedKeyPermissions fails unless key a of the migration kept its key
+// ID in state and holds exactly perm in Unkey.
+func migratedKeyPermissions(perm string) func(*testing.T, *unkeylocal.Server, *acctest.Workdir) {
+	return func(t *testing.T, u *unkeylocal.Server, w *acctest.Workdir) {
+		keyIDsMatch("a")(t, u, w)
+		if k := serverKey(t, u, "a"); !slices.Equal(k.Permissions, []string{perm}) {
+			t.Errorf("permissions %v, want [%s]", k.Permissions, perm)
+		}
+	}
+}
+
+// createdKeyPermissions fails unless unkey_key.test holds exactly perm in
+// Unkey.
+func createdKeyPermissions(perm string) func(*testing.T, *unkeylocal.Server, *acctest.Workdir) {
+	return func(t *testing.T, u *unkeylocal.Server, w *acctest.Workdir) {
+		id, _ := w.State("unkey_key.test")["id"].(string)
+		k, ok := u.KeyByID(id)
+		if !ok || !slices.Equal(k.Permissions, []string{perm}) {
+			t.Errorf("key %q (found: %v): permissions %v, want [%s]", id, ok, k.Permissions, perm)
+		}
+	}
 }
 
 // Each row of the permissions table, proven on the real CLI against the
 // local API: a root key holding exactly the row's permissions succeeds; one
 // missing any of them is refused with an error naming it and pointing to the
 // table, and nothing is lost from state (the same change then succeeds with
-// a full root key). A row marked optional goes on without them.
+// a full root key). A row marked optional goes on without them. A row with
+// Also is proven the same way for a change doing what AlsoWhen says, with
+// Needs and Also.
 func TestAccRootKeyPermissions(t *testing.T) {
 	acctest.RequireAcc(t)
 	plugins := acctest.BuildProvider(t)
@@ -181,30 +306,46 @@ func TestAccRootKeyPermissions(t *testing.T) {
 			t.Errorf("row %s of rootKeyPermissions has no scenario", row.ID)
 			continue
 		}
-		t.Run(row.ID+"/exactly the listed permissions", func(t *testing.T) {
-			runPermScenario(t, plugins, sc, row.Needs, "")
-		})
-		for _, missing := range row.Needs {
-			if notCheckedLocally[missing] {
-				continue
-			}
-			t.Run(row.ID+"/without "+missing, func(t *testing.T) {
-				refusal := missing
-				if row.Optional {
-					refusal = ""
-				}
-				runPermScenario(t, plugins, sc, slices.DeleteFunc(slices.Clone(row.Needs), func(p string) bool { return p == missing }), refusal)
-			})
+		if (sc.alsoChange == "") != (len(row.Also) == 0) {
+			t.Errorf("row %s: a scenario has alsoChange if and only if its row has Also", row.ID)
+			continue
 		}
+		proveNeeds(t, plugins, row.ID, sc, nil, row.Needs, row.Optional)
+		if len(row.Also) > 0 {
+			also := sc
+			also.change, also.verify = sc.alsoChange, sc.verifyAlso
+			proveNeeds(t, plugins, row.ID+"/also", also, row.Needs, row.Also, false) // what AlsoWhen says
+		}
+	}
+}
+
+// proveNeeds runs sc with a root key holding held and needs, then with
+// each of needs left out, which must be refused naming it unless optional.
+func proveNeeds(t *testing.T, plugins, name string, sc permScenario, held, needs []string, optional bool) {
+	all := append(slices.Clone(held), needs...)
+	t.Run(name+"/exactly the listed permissions", func(t *testing.T) {
+		runPermScenario(t, plugins, sc, all, "")
+	})
+	for _, missing := range needs {
+		t.Run(name+"/without "+missing, func(t *testing.T) {
+			refusal := missing
+			if optional {
+				refusal = ""
+			}
+			runPermScenario(t, plugins, sc, slices.DeleteFunc(slices.Clone(all), func(p string) bool { return p == missing }), refusal)
+		})
 	}
 }
 
 // runPermScenario runs sc with a root key holding perms. With refusal set,
 // the change must fail naming that permission, then succeed with a full key.
+// After an applied change, a plan with a full root key must show nothing to
+// do: Unkey holds what the configuration says.
 func runPermScenario(t *testing.T, plugins string, sc permScenario, perms []string, refusal string) {
 	u, url := unkeylocal.StartTestServer(t, unkeylocal.Options{})
 	seed := u.SeedDefault()
 	u.AddRole(seed.WorkspaceID, "reader")
+	seedOutsideTerraform(t, url, seed.RootKey)
 	const limited = "unkey_permissions_under_test_0123"
 	u.AddRootKey(seed.WorkspaceID, limited, perms...)
 	w := acctest.NewWorkdir(t, plugins)
@@ -236,7 +377,37 @@ func runPermScenario(t *testing.T, plugins string, sc permScenario, perms []stri
 			t.Fatalf("the same change with a full root key: %v\n%s", err, out)
 		}
 	}
+	if !sc.plan {
+		if out, err := run(seed.RootKey, sc.change, true); err != nil {
+			t.Fatalf("a plan after the change: %v (exit code 2 means Unkey differs from the configuration)\n%s", err, out)
+		}
+	}
 	if sc.verify != nil {
 		sc.verify(t, u, w)
+	}
+}
+
+// seedOutsideTerraform makes the permission and the identity the scenarios
+// expect to exist already.
+func seedOutsideTerraform(t *testing.T, url, rootKey string) {
+	t.Helper()
+	for path, body := range map[string]string{
+		"/v2/permissions.createPermission": `{"name": "docs write", "slug": "` + seededPermission + `"}`,
+		"/v2/identities.createIdentity":    `{"externalId": "` + seededIdentity + `"}`,
+	} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+rootKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s", path, resp.Status)
+		}
 	}
 }

@@ -55,6 +55,7 @@ func (r *apiResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 			},
 		},
 	}
+	resp.Schema.Description += permissionsSection("unkey_api")
 }
 
 func (r *apiResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
