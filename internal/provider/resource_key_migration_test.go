@@ -100,6 +100,7 @@ func abbreviate(s []string) string {
 }
 
 func TestAccKeyMigration_lifecycle(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	keys := generatedKeys("life", 250)
 	extra := hashOf("life_extra_key")
@@ -248,6 +249,7 @@ func paths(reqs []unkeylocal.Request) []string {
 }
 
 func TestAccKeyMigration_deletePolicy(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	keys := generatedKeys("del", 5)
 	hashes := sortedHashes(keys)
@@ -287,6 +289,7 @@ func TestAccKeyMigration_deletePolicy(t *testing.T) {
 }
 
 func TestAccKeyMigration_failedHashes(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	keys := generatedKeys("dup", 4)
 	hashes := sortedHashes(keys)
@@ -314,6 +317,7 @@ func TestAccKeyMigration_failedHashes(t *testing.T) {
 // A create that fails part-way keeps every key ID, refuses the replacement
 // that Terraform plans for the tainted resource, and never re-sends a hash.
 func TestAccKeyMigration_updateFailsThenResumes(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	first := generatedKeys("upd", 10)
 	more := generatedKeys("upd_more", 50)
@@ -360,6 +364,7 @@ func TestAccKeyMigration_updateFailsThenResumes(t *testing.T) {
 // When the API is gone its keys are gone too: refresh drops the migration
 // from state (with a warning) instead of failing every plan.
 func TestAccKeyMigration_apiDeletedOutsideTerraform(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	keys := generatedKeys("gone", 3)
 	cfg := u.migrationConfig("", keys)
