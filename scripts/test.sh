@@ -101,29 +101,39 @@ oldest="$("$work/bin/ensure-terraform" -print-oldest-version)"
 need_oldest=1
 case "$tf_version" in *" v$oldest") need_oldest=0 ;; esac
 
-# The other CLIs and goreleaser are built in the background while the tests
-# and fuzzing run: those leave a core idle much of the time (Terraform
-# commands wait on each other, fuzzing is bounded by time, not work).
+# The other CLIs and goreleaser are built in the background, one after the
+# other, while the tests and fuzzing run: those leave a core idle much of
+# the time (Terraform commands wait on each other and on the local API). Each
+# later phase waits only for what it uses.
 bg_log="$work/background.log"
+build_oldest() { "$work/bin/ensure-terraform" -oldest >"$work/oldest.path"; }
+build_tofu() { "$work/bin/ensure-terraform" -opentofu >"$work/tofu.path"; }
+# scripts/docs.sh runs tfplugindocs with go run, which caches what it builds.
+build_tfplugindocs() { go run "$tfplugindocs" --help >/dev/null 2>&1 || true; }
+# built NAME LABEL COMMAND runs COMMAND and marks NAME ready, with its time.
+built() {
+  local t=$SECONDS
+  "$3"
+  echo "$((SECONDS - t))|$2 (background)" >"$work/ready.$1"
+}
 background_builds() {
-  local t
-  if [ "$need_oldest" = 1 ]; then
-    t=$SECONDS
-    "$work/bin/ensure-terraform" -oldest >"$work/oldest.path"
-    echo "$((SECONDS - t))|Terraform $oldest build (background)" >>"$work/bg.durations"
-  fi
-  t=$SECONDS
-  "$work/bin/ensure-terraform" -opentofu >"$work/tofu.path"
-  echo "$((SECONDS - t))|OpenTofu build (background)" >>"$work/bg.durations"
-  # scripts/docs.sh runs tfplugindocs with go run, which caches what it builds.
-  t=$SECONDS
-  go run "$tfplugindocs" --help >/dev/null 2>&1 || true
-  echo "$((SECONDS - t))|tfplugindocs build (background)" >>"$work/bg.durations"
-  if [ "${SKIP_RELEASE_SNAPSHOT:-}" != 1 ]; then
-    t=$SECONDS
-    install_goreleaser
-    echo "$((SECONDS - t))|goreleaser install (background)" >>"$work/bg.durations"
-  fi
+  if [ "$need_oldest" = 1 ]; then built oldest "Terraform $oldest build" build_oldest; fi
+  built tofu "OpenTofu build" build_tofu
+  built tfplugindocs "tfplugindocs build" build_tfplugindocs
+  if [ "${SKIP_RELEASE_SNAPSHOT:-}" != 1 ]; then built goreleaser "goreleaser install" install_goreleaser; fi
+}
+# await NAME LABEL waits for the background build NAME, as a phase of its own.
+await() {
+  phase "waiting for the background build of $2"
+  until [ -f "$work/ready.$1" ]; do
+    if ! kill -0 "$bg_pid" 2>/dev/null && [ ! -f "$work/ready.$1" ]; then
+      sed 's/^/    /' "$bg_log"
+      echo "the background build of $2 failed (above)" >&2
+      exit 1
+    fi
+    sleep 1
+  done
+  durations+=("$(cat "$work/ready.$1")")
 }
 tfplugindocs="$(sed -n 's/^TFPLUGINDOCS=//p' scripts/docs.sh)"
 tools="${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-unkey/tools"
@@ -154,20 +164,6 @@ for target in ./internal/provider:FuzzCheckHash ./internal/provider:FuzzKeySetti
   }
 done
 
-phase "waiting for the background builds"
-bg_rc=0
-wait "$bg_pid" || bg_rc=$?
-bg_pid=""
-if [ -f "$work/bg.durations" ]; then
-  while IFS= read -r d; do durations+=("$d"); done <"$work/bg.durations"
-fi
-if [ "$bg_rc" != 0 ]; then
-  sed 's/^/    /' "$bg_log"
-  echo "a background build failed (above)" >&2
-  exit 1
-fi
-grep -Ev '^go: downloading|still running' "$bg_log" | sed 's/^/    /' || true
-
 # provider_acc_tests CLI [ENV=VALUE...] runs the provider package's tests,
 # acceptance tests included, again on another CLI, with the test binary
 # built above (run in its package directory, as go test does).
@@ -192,6 +188,7 @@ done
 # behaviour are proven on both ends (each CLI skips what it lacks, such as
 # provider-defined functions before 1.8).
 if [ "$need_oldest" = 1 ]; then
+  await oldest "Terraform $oldest"
   phase "TF_ACC=1 internal/provider tests on Terraform $oldest"
   provider_acc_tests "$(cat "$work/oldest.path")"
 fi
@@ -199,10 +196,12 @@ fi
 # OpenTofu is a supported CLI too, and the one that brings provider-defined
 # functions where Terraform 1.8+ (BUSL, not buildable with go install) is
 # not installed.
+await tofu OpenTofu
 TOFU="$(cat "$work/tofu.path")"
 phase "TF_ACC=1 internal/provider tests on OpenTofu ($TOFU)"
 provider_acc_tests "$TOFU" TF_ACC_PROVIDER_HOST=registry.opentofu.org
 
+await tfplugindocs tfplugindocs
 phase "docs/ matches the schema, examples/ and templates/ (make docs)"
 bash scripts/docs.sh --check
 
@@ -211,8 +210,8 @@ bash scripts/docs.sh --check
 # took about 14 minutes of a cold run, cross-compiling the same code),
 # through the real archive and checksum steps.
 if [ "${SKIP_RELEASE_SNAPSHOT:-}" != 1 ]; then
+  await goreleaser goreleaser
   phase "goreleaser check and snapshot release ($(go env GOOS)_$(go env GOARCH) only)"
-  install_goreleaser
   "$tools/goreleaser" check
   bash scripts/release-snapshot.sh --single-target >/dev/null
   grep -q '_manifest.json$' dist/*_SHA256SUMS || { echo "the checksums do not cover the registry manifest" >&2; exit 1; }
