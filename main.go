@@ -4,14 +4,13 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"log"
 	"os"
-	"runtime/pprof"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	"github.com/unkeyed/terraform-provider-unkey/internal/benchhooks"
 	"github.com/unkeyed/terraform-provider-unkey/internal/provider"
 )
 
@@ -23,7 +22,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 	quietFrameworkTraceLogs()
-	defer startCPUProfile()()
+	defer benchhooks.Start()() // inert unless built with -tags benchhooks (cmd/unkey-bench)
 
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/unkeyed/unkey",
@@ -31,30 +30,6 @@ func main() {
 	})
 	if err != nil {
 		log.Fatal(err.Error())
-	}
-	writeRusage()
-}
-
-// startCPUProfile writes a CPU profile of this provider process to
-// $TF_PROVIDER_UNKEY_CPUPROFILE.<pid> when that variable is set; Terraform
-// starts one provider process per command, so each gets its own file.
-func startCPUProfile() (stop func()) {
-	prefix := os.Getenv("TF_PROVIDER_UNKEY_CPUPROFILE")
-	if prefix == "" {
-		return func() {}
-	}
-	f, err := os.Create(fmt.Sprintf("%s.%d", prefix, os.Getpid())) //nolint:gosec // a path the developer chose to profile into
-	if err != nil {
-		log.Printf("cpu profile: %v", err)
-		return func() {}
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		log.Printf("cpu profile: %v", err)
-		return func() { _ = f.Close() }
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		_ = f.Close()
 	}
 }
 

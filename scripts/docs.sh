@@ -6,6 +6,8 @@
 #   bash scripts/docs.sh          # regenerate (make docs)
 #   bash scripts/docs.sh --check  # regenerate, fail if docs/ changed
 set -euo pipefail
+# scripts/test.sh reads this line to build tfplugindocs ahead of time.
+TFPLUGINDOCS=github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@v0.25.0
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -f "$TF_CLI_CONFIG_FILE" ]; then
@@ -29,7 +31,7 @@ printf 'terraform {\n  required_providers {\n    unkey = { source = "unkeyed/unk
   # tfplugindocs looks the provider up under Terraform's default address.
   sed 's#"registry.opentofu.org/unkeyed/unkey"#"registry.terraform.io/hashicorp/unkey"#' >"$work/schema.json"
 
-go run github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@v0.25.0 generate \
+go run "$TFPLUGINDOCS" generate \
   --provider-name unkey --providers-schema "$work/schema.json" >/dev/null
 
 if [ "${1:-}" = "--check" ] && [ -n "$(git status --porcelain -- docs)" ]; then

@@ -209,6 +209,7 @@ func run(c config) error {
 	tb := &benchTB{root: root}
 	var pluginDir string
 	tb.next = "build"
+	acctest.ProviderBuildTags = "benchhooks" // the provider's CPU profile and rusage (internal/benchhooks)
 	if err := guard(func() { pluginDir = acctest.BuildProvider(tb) }); err != nil {
 		return err
 	}

@@ -222,7 +222,7 @@ func statusField(status []byte, name string) (int64, bool) {
 }
 
 // providerUsage sums what the provider processes of one command reported
-// through TF_PROVIDER_UNKEY_RUSAGE_FILE (see the provider's rusage_unix.go).
+// through TF_PROVIDER_UNKEY_RUSAGE_FILE (see internal/benchhooks).
 type providerUsage struct {
 	Procs    int
 	CPU      time.Duration // user+system, summed over the processes

@@ -62,7 +62,9 @@ func EnsureTerraformCLI() (string, error) {
 	path, source := e.findTerraform()
 	if path == "" {
 		path = e.terraformCachePath()
-		if err := installTerraform(path); err != nil {
+		why := fmt.Sprintf("no Terraform CLI %s or later found (TF_ACC_TERRAFORM_PATH, PATH, %s, GOPATH/bin)",
+			MinTerraformVersion, filepath.Dir(path))
+		if err := installTerraform(path, why); err != nil {
 			return "", err
 		}
 		source = "freshly installed"
@@ -71,6 +73,21 @@ func EnsureTerraformCLI() (string, error) {
 		fmt.Fprintf(os.Stderr, "acctest: using Terraform CLI %s (%s)\n", path, source)
 	}
 	return path, os.Setenv("TF_ACC_TERRAFORM_PATH", path)
+}
+
+// EnsureOldestTerraformCLI returns Terraform TerraformVersion, the oldest
+// release the provider supports, from the cache, building it there first
+// when missing, whatever CLI is on PATH: scripts/test.sh runs the provider's
+// acceptance tests on it as well when the main pass used a newer CLI. Like
+// EnsureOpenTofuCLI it sets no environment.
+func EnsureOldestTerraformCLI() (string, error) {
+	dropMissingCLIConfigFile()
+	e := realCLIEnv()
+	path := e.terraformCachePath()
+	if v, err := e.version(path); err == nil && v == TerraformVersion {
+		return path, nil
+	}
+	return path, installTerraform(path, "the oldest supported Terraform is not in "+filepath.Dir(path))
 }
 
 // cliEnv is what the CLI selection looks at, replaceable in tests.
@@ -226,12 +243,13 @@ func versionAtLeast(v, minimum string) bool {
 
 // installTerraform builds TerraformVersion with `go install` and puts the
 // binary at target, unless another process has done so meanwhile.
-func installTerraform(target string) error {
+// why says what the build is for.
+func installTerraform(target, why string) error {
 	return installLocked(target, MinTerraformVersion, func(stage string) (string, error) {
 		pkg := "github.com/hashicorp/terraform@v" + TerraformVersion
-		fmt.Fprintf(os.Stderr, "acctest: no Terraform CLI %s or later found (TF_ACC_TERRAFORM_PATH, PATH, %s, GOPATH/bin);\n"+
+		fmt.Fprintf(os.Stderr, "acctest: %s;\n"+
 			"acctest: building Terraform %s with `go install %s` (about three minutes, once per machine)...\n",
-			MinTerraformVersion, filepath.Dir(target), TerraformVersion, pkg)
+			why, TerraformVersion, pkg)
 		cmd := exec.Command("go", "install", pkg)
 		cmd.Env = append(os.Environ(), "GOBIN="+stage, "GOFLAGS=-mod=mod", "GOWORK=off")
 		if err := runWithProgress(cmd, "go install "+pkg); err != nil {

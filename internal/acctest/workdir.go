@@ -15,20 +15,34 @@ import (
 // ProviderAddress is the provider's registry address.
 const ProviderAddress = "registry.terraform.io/unkeyed/unkey"
 
+// ProviderDirEnv names a directory holding an already built
+// terraform-provider-unkey that BuildProvider uses instead of building one:
+// scripts/test.sh builds the provider once and shares it with every test
+// process and every CLI's pass.
+const ProviderDirEnv = "ACCTEST_PROVIDER_DIR"
+
+// ProviderBuildTags are the build tags BuildProvider builds with;
+// cmd/unkey-bench sets "benchhooks" (see internal/benchhooks). With tags
+// set, ProviderDirEnv is ignored: the shared binary has none.
+var ProviderBuildTags string
+
 var (
 	buildOnce sync.Once
 	buildDir  string
 	buildErr  error
 )
 
-// BuildProvider builds the provider binary once per test process and returns
-// the directory holding it, for dev_overrides.
+// BuildProvider builds the provider binary once per test process (or takes
+// the one in $ACCTEST_PROVIDER_DIR) and returns the directory holding it,
+// for dev_overrides.
 func BuildProvider(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		var root []byte
-		root, buildErr = exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
-		if buildErr != nil {
+		if dir := os.Getenv(ProviderDirEnv); dir != "" && ProviderBuildTags == "" {
+			buildDir = dir
+			if !isExecutable(filepath.Join(dir, "terraform-provider-unkey"+exeSuffix())) {
+				buildErr = fmt.Errorf("%s=%s holds no terraform-provider-unkey binary", ProviderDirEnv, dir)
+			}
 			return
 		}
 		// Shared by every test of the process, so not a t.TempDir.
@@ -36,18 +50,31 @@ func BuildProvider(t testing.TB) string {
 		if buildErr != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, "terraform-provider-unkey"), ".")
-		cmd.Dir = strings.TrimSpace(string(root))
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, out.String())
-		}
+		buildErr = buildProviderInto(buildDir)
 	})
 	if buildErr != nil {
 		t.Fatalf("building the provider: %v", buildErr)
 	}
 	return buildDir
+}
+
+func buildProviderInto(dir string) error {
+	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		return err
+	}
+	args := []string{"build", "-o", filepath.Join(dir, "terraform-provider-unkey"+exeSuffix())}
+	if ProviderBuildTags != "" {
+		args = append(args, "-tags", ProviderBuildTags)
+	}
+	cmd := exec.Command("go", append(args, ".")...)
+	cmd.Dir = strings.TrimSpace(string(root))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build: %w\n%s", err, out.String())
+	}
+	return nil
 }
 
 // Workdir is a Terraform working directory driven through the real CLI with

@@ -13,6 +13,7 @@ import (
 // provider. Examples that call provider functions need Terraform 1.8+ and
 // are checked only on a CLI that has them (OpenTofu here).
 func TestAccExamplesAreValid(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}

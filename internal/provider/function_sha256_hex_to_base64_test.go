@@ -18,6 +18,7 @@ import (
 // Provider-defined functions need Terraform 1.8 or OpenTofu 1.7; on older
 // CLIs this test is skipped, and the test command also runs it on OpenTofu.
 func TestAccFunction_sha256HexToBase64(t *testing.T) {
+	t.Parallel()
 	sum := sha256.Sum256([]byte("sk_live_legacy_key"))
 	hx := hex.EncodeToString(sum[:])
 	want := base64.StdEncoding.EncodeToString(sum[:])

@@ -51,6 +51,7 @@ func sentCount(u localUnkey) map[string]int {
 }
 
 func TestAccHostile_rateLimitedRequestsAreWaitedFor(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	keys := generatedKeys("ratelimited", 30)
 	u.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultRateLimit, RetryAfterSeconds: 1, Times: 3})
@@ -83,6 +84,7 @@ func TestAccHostile_rateLimitedRequestsAreWaitedFor(t *testing.T) {
 // A Retry-After longer than retry_timeout is not waited for: the apply stops
 // with what it has, says why, and the next apply sends only what is pending.
 func TestAccHostile_rateLimitBeyondRetryTimeout(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	first := generatedKeys("budget_first", 10)
 	all := merge(first, generatedKeys("budget_more", 30))
@@ -123,6 +125,7 @@ func TestAccHostile_rateLimitBeyondRetryTimeout(t *testing.T) {
 // hashes existing: they are unconfirmed, never "failed", and nothing else is
 // sent twice.
 func TestAccHostile_lostAnswers(t *testing.T) {
+	t.Parallel()
 	for name, fault := range map[string]unkeylocal.Fault{
 		"dropped connection": {Kind: unkeylocal.FaultDropAfterProcessing},
 		"502 from a gateway": {Kind: unkeylocal.FaultStatusAfterProcessing, Status: 502, ContentType: "text/html", Body: []byte("<html>Bad Gateway</html>")},
@@ -177,6 +180,7 @@ func TestAccHostile_lostAnswers(t *testing.T) {
 // sent once more on the next apply, and what then "already exists" counts as
 // unconfirmed; the batches never sent are sent normally.
 func TestAccHostile_lostAnswersUntilRetriesRunOut(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	first := generatedKeys("outlast_first", 5)
 	more := generatedKeys("outlast_more", 30)
@@ -223,6 +227,7 @@ func TestAccHostile_lostAnswersUntilRetriesRunOut(t *testing.T) {
 // Answers that cannot be trusted give a clear error, no panic, and no
 // invented key IDs; the hashes concerned are checked again on the next apply.
 func TestAccHostile_malformedAnswers(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		contentType, body string
 		want              string
@@ -262,6 +267,7 @@ func TestAccHostile_malformedAnswers(t *testing.T) {
 // A server slower than request_timeout never hangs an apply: the request is
 // abandoned, retried within retry_timeout, and the apply then fails clearly.
 func TestAccHostile_slowServer(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	keys := generatedKeys("slow", 3)
 	u.InjectFault(unkeylocal.Fault{Path: "/v2/keys.migrateKeys", Kind: unkeylocal.FaultDelay, Delay: time.Minute})

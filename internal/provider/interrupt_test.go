@@ -26,6 +26,7 @@ func waitForRequests(t *testing.T, u localUnkey, path string, n int) {
 // no further batch starts, the state keeps every key ID, and the next apply
 // (after untaint) sends only what was never sent.
 func TestAccKeyMigration_interruptedApplyResumes(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}

@@ -92,6 +92,7 @@ func onlyReads(u localUnkey) func(*terraform.State) error {
 }
 
 func TestAccKeyMigration_keysJSONLifecycle(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	u.AddRole(u.Seed.WorkspaceID, "admin")
 	keys := generatedJSONKeys("bulk", 150)
@@ -205,6 +206,7 @@ func TestAccKeyMigration_keysJSONLifecycle(t *testing.T) {
 
 // Moving from keys to keys_json with the same keys changes nothing in Unkey.
 func TestAccKeyMigration_switchKeysToKeysJSON(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	a, b := hashOf("switch_a"), hashOf("switch_b")
 	asMap := map[string]string{
@@ -240,6 +242,7 @@ func TestAccKeyMigration_switchKeysToKeysJSON(t *testing.T) {
 // Every mistake in keys_json fails at plan time, before any request, naming
 // the key (index and hash) and the field.
 func TestAccKeyMigration_invalidKeysJSON(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	h := hashOf("valid_key")
 	one := func(fields string) string { return fmt.Sprintf(`[{"hash": %q%s}]`, h, fields) }

@@ -14,6 +14,7 @@ import (
 // sent; after `terraform untaint`, apply sends only the pending hashes.
 // terraform-plugin-testing cannot untaint, so this drives the real CLI.
 func TestAccKeyMigration_createFailsThenResumes(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}
@@ -90,6 +91,7 @@ func flatten(s string) string {
 // Refusing replacements must not make an incomplete migration impossible to
 // destroy on purpose.
 func TestAccKeyMigration_destroyIncompleteCreate(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}

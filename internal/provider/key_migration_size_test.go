@@ -51,6 +51,7 @@ type validateDiagnostic struct {
 // keys_json, which Terraform handles many times faster at that size; 1,000
 // keys do not.
 func TestAccKeyMigration_largeKeysMapWarnsToUseKeysJSON(t *testing.T) {
+	t.Parallel()
 	acctest.RequireAcc(t)
 	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
 

@@ -15,6 +15,7 @@ import (
 // Every invalid configuration fails at plan time, before any request, with an
 // error that names the attribute (and the hash, for a key).
 func TestAccKeyMigration_invalidConfigurations(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	h := hashOf("valid_key")
 	_, urlSafe := urlUnsafeHash()
@@ -144,6 +145,7 @@ func TestAccProvider_configurationErrors(t *testing.T) {
 // Unkey's refusals reach the user with Unkey's detail and request ID, and
 // never with the root key.
 func TestAccKeyMigration_apiErrors(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	keys := map[string]string{hashOf("err_key"): ""}
 	const limitedKey = "unkey_limited_root_key_0123456789"

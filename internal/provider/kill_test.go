@@ -43,6 +43,7 @@ func providerPIDs(t *testing.T, dir string) []int {
 // batches that were in flight, and sends nothing else twice. Once the state has it all, the
 // journal is removed.
 func TestAccKeyMigration_providerKilledMidApply(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}

@@ -16,6 +16,7 @@ import (
 // The API and its migration in one apply: the migration's api_id is unknown
 // at plan time and known when it is created.
 func TestAccAPI_withMigrationInOneApply(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	h := hashOf("api_test_key")
 	cfg := func(name string) string {
@@ -88,6 +89,7 @@ data "unkey_key" "test" {
 }
 
 func TestAccAPI_deleteProtected(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	cfg := u.providerBlock() + `resource "unkey_api" "test" { name = "protected" }`
 	var id string
@@ -116,6 +118,7 @@ func TestAccAPI_deleteProtected(t *testing.T) {
 }
 
 func TestAccAPI_goneIsRemovedFromState(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	cfg := u.providerBlock() + `resource "unkey_api" "test" { name = "vanishing" }`
 	var first string
@@ -141,6 +144,7 @@ func TestAccAPI_goneIsRemovedFromState(t *testing.T) {
 }
 
 func TestAccKeyDataSource_unknownKey(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,

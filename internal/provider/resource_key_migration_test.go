@@ -102,6 +102,7 @@ func abbreviate(s []string) string {
 }
 
 func TestAccKeyMigration_lifecycle(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	keys := generatedKeys("life", 250)
 	extra := hashOf("life_extra_key")
@@ -250,6 +251,7 @@ func paths(reqs []unkeylocal.Request) []string {
 }
 
 func TestAccKeyMigration_deletePolicy(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	keys := generatedKeys("del", 5)
 	hashes := sortedHashes(keys)
@@ -289,6 +291,7 @@ func TestAccKeyMigration_deletePolicy(t *testing.T) {
 }
 
 func TestAccKeyMigration_failedHashes(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	keys := generatedKeys("dup", 4)
 	hashes := sortedHashes(keys)
@@ -316,6 +319,7 @@ func TestAccKeyMigration_failedHashes(t *testing.T) {
 // A create that fails part-way keeps every key ID, refuses the replacement
 // that Terraform plans for the tainted resource, and never re-sends a hash.
 func TestAccKeyMigration_updateFailsThenResumes(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	first := generatedKeys("upd", 10)
 	more := generatedKeys("upd_more", 50)
@@ -367,6 +371,7 @@ func TestAccKeyMigration_apiDeletedOutsideTerraform(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}
+	t.Parallel()
 	u := startLocalUnkey(t)
 	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
 	w.WriteConfig(u.migrationConfig("", generatedKeys("gone", 3)))

@@ -15,6 +15,7 @@ import (
 // the state, a saved plan, or any output, whether it is given in the
 // configuration or the environment, on success and on failure.
 func TestAccRootKeyNeverLeaks(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}

@@ -1,6 +1,6 @@
-//go:build !unix
+//go:build benchhooks && !unix
 
-package main
+package benchhooks
 
 // writeRusage does nothing where getrusage is missing (Windows); see
 // rusage_unix.go.

@@ -1,6 +1,6 @@
-//go:build unix
+//go:build benchhooks && unix
 
-package main
+package benchhooks
 
 import (
 	"bytes"
