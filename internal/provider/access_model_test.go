@@ -47,6 +47,7 @@ func (u localUnkey) verify(t *testing.T, key string) verification {
 // then a permission added to the role and a new identity rate limit are
 // exactly what the next plan changes.
 func TestAccAccessModel_oneApply(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	src, err := os.ReadFile("../../examples/guides/access-model/main.tf")
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 // The identity a migration created for its keys' owner can be read.
 func TestAccIdentityDataSource_createdByMigration(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	migration := u.migrationConfig("", map[string]string{hashOf("ds_identity_key"): `      external_id = "owner-7"`})
 	resource.Test(t, resource.TestCase{

@@ -16,6 +16,7 @@ import (
 // API does the same. Reading the data source again must give the very same
 // value, or everything built from it would change on every plan.
 func TestAccKeyDataSource_sameValueWhateverTheOrder(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	h := hashOf("data_source_lists_key")
 	cfg := u.migrationConfig("", map[string]string{h: `

@@ -11,6 +11,7 @@ import (
 )
 
 func TestAccPermissionDataSource_byIDAndSlug(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,

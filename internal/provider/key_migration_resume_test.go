@@ -122,6 +122,7 @@ func TestAccKeyMigration_destroyIncompleteCreate(t *testing.T) {
 // clearing the flag in both ModifyPlan and Delete, the replacement went
 // through: every key deleted and migrated again into the other API.
 func TestAccKeyMigration_failedDestroyDoesNotLetAReplacementThrough(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}

@@ -43,6 +43,7 @@ func stateKeyIDs(t *testing.T, w *acctest.Workdir) map[string]any {
 // nor let an apply send, change or delete anything; back with the right
 // root key, nothing has changed.
 func TestAccKeyMigration_rootKeyOfAnotherWorkspace(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}
@@ -144,6 +145,7 @@ func TestAccKeyMigration_rootKeyOfAnotherWorkspace(t *testing.T) {
 // counts add up, nothing is lost; removing the hash (the way out) works,
 // under deletion_policy = "delete" too.
 func TestAccKeyMigration_keyDeletedOutsideTerraform(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	keys := generatedKeys("deleted_outside", 3)
 	hashes := sortedHashes(keys)
@@ -187,6 +189,7 @@ func TestAccKeyMigration_keyDeletedOutsideTerraform(t *testing.T) {
 // The journal lives in Terraform's data directory, wherever TF_DATA_DIR puts
 // it; where it cannot be written, the apply says so instead of only logging.
 func TestAccKeyMigration_journalDirectory(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}
@@ -253,6 +256,7 @@ func TestAccKeyMigration_journalDirectory(t *testing.T) {
 // An answer of apis.getApi that cannot be read fails the refresh and keeps
 // the state as it was; nothing is removed.
 func TestAccKeyMigration_unreadableRefreshKeepsState(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	keys := generatedKeys("unreadable_refresh", 5)
 	resource.Test(t, resource.TestCase{
@@ -280,6 +284,7 @@ func TestAccKeyMigration_unreadableRefreshKeepsState(t *testing.T) {
 // configuration: Unkey may hold a key for it that the provider cannot find
 // or delete. That used to be forgotten without a word.
 func TestAccKeyMigration_unansweredHashRemovedWarns(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}

@@ -19,15 +19,15 @@ import (
 )
 
 // providerPIDs finds running processes of the provider binary in dir.
-func providerPIDs(t *testing.T, dir string) []int {
+func providerPIDs(t *testing.T, dir string, parent int) []int {
 	t.Helper()
 	bin := filepath.Join(dir, "terraform-provider-unkey")
 	entries, _ := os.ReadDir("/proc")
 	var pids []int
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+		if err != nil || parentPID(pid) != parent {
+			continue // tests run in parallel: only this test's Terraform's provider counts
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
 		if err == nil && strings.HasPrefix(string(cmdline), bin+"\x00") || string(cmdline) == bin {
@@ -35,6 +35,24 @@ func providerPIDs(t *testing.T, dir string) []int {
 		}
 	}
 	return pids
+}
+
+// parentPID reads a process's parent from /proc/PID/stat ("pid (comm) state
+// ppid ..."; comm may hold spaces, so read after its closing parenthesis).
+func parentPID(pid int) int {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return -1
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	if len(fields) < 2 {
+		return -1
+	}
+	ppid, err := strconv.Atoi(fields[1])
+	if err != nil {
+		return -1
+	}
+	return ppid
 }
 
 // The provider process is killed (SIGKILL) while two parallel batches are in
@@ -64,7 +82,7 @@ func TestAccKeyMigration_providerKilledMidApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForRequests(t, u, "/v2/keys.migrateKeys", 4) // batches 1–2 answered, 3–4 in flight
-	pids := providerPIDs(t, plugins)
+	pids := providerPIDs(t, plugins, cmd.Process.Pid)
 	if len(pids) != 1 {
 		t.Fatalf("found %d provider processes, want 1", len(pids))
 	}
@@ -144,7 +162,7 @@ func killProviderAfter(t *testing.T, w *acctest.Workdir, u localUnkey, plugins s
 		t.Fatal(err)
 	}
 	waitForRequests(t, u, "/v2/keys.migrateKeys", n)
-	pids := providerPIDs(t, plugins)
+	pids := providerPIDs(t, plugins, cmd.Process.Pid)
 	if len(pids) != 1 {
 		t.Fatalf("found %d provider processes, want 1", len(pids))
 	}
@@ -206,6 +224,7 @@ func everyHashAccounted(t *testing.T, u localUnkey, st map[string]any, keys map[
 // deleted there and the re-sent hashes came back failed (90 key IDs, 20
 // failed of 110).
 func TestAccKeyMigration_providerKilledMidUpdate(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}
@@ -274,6 +293,7 @@ func shardedConfig(u localUnkey, shards map[string]map[string]string) string {
 // must drop only its own hashes from the shared journal: before, it deleted
 // the journal and the other shard's key IDs with it.
 func TestAccKeyMigration_shardsKilledMidApply(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}

@@ -298,6 +298,7 @@ func createdKeyPermissions(perm string) func(*testing.T, *unkeylocal.Server, *ac
 // Also is proven the same way for a change doing what AlsoWhen says, with
 // Needs and Also.
 func TestAccRootKeyPermissions(t *testing.T) {
+	t.Parallel()
 	acctest.RequireAcc(t)
 	plugins := acctest.BuildProvider(t)
 	for _, row := range rootKeyPermissions {

@@ -106,6 +106,7 @@ func withAPIID(u localUnkey, cfg, apiID string) string {
 // A migration-only root key without read_api gets 403 from the plan's
 // check: the plan goes on, and the apply migrates.
 func TestAccPlanCheck_forbiddenCheckGoesOn(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	const migrateOnly = "unkey_migrate_only_root_key_0123"
 	u.AddRootKey(u.Seed.WorkspaceID, migrateOnly, "api.*.create_key")
@@ -135,6 +136,7 @@ func TestAccPlanCheck_forbiddenCheckGoesOn(t *testing.T) {
 // apis.getApi; a plan that creates or changes migrations checks each API
 // once, sharing the refresh's answer.
 func TestAccPlanCheck_requestsPerPlan(t *testing.T) {
+	t.Parallel()
 	acctest.RequireAcc(t)
 	u := startLocalUnkey(t)
 	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
@@ -241,6 +243,7 @@ func TestAccPlanCheck_wrongAPIURL(t *testing.T) {
 // The refresh of an existing migration (the one plan and destroy start
 // with) fails at once too on a URL that does not resolve.
 func TestAccPlanCheck_refreshFailsFastOnAWrongURL(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	cfg := u.migrationConfig("", generatedKeys("refreshurl", 2))
 	resource.Test(t, resource.TestCase{

@@ -29,6 +29,7 @@ resource "unkey_identity" "test" {
 }
 
 func TestAccIdentity_lifecycle(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	var id string
 	getIdentity := func(t *testing.T) unkeyclient.Identity {
@@ -116,6 +117,7 @@ func TestAccIdentity_lifecycle(t *testing.T) {
 // A migration that names the external ID first makes Unkey create the
 // identity; unkey_identity then adopts it instead of failing.
 func TestAccIdentity_adoptsIdentityCreatedByMigration(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	h := hashOf("adopted_owner_key")
 	migration := u.migrationConfig("", map[string]string{h: `      external_id = "acme"`})
@@ -149,6 +151,7 @@ resource "unkey_identity" "test" {
 }
 
 func TestAccIdentity_invalid(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
@@ -191,6 +194,7 @@ resource "unkey_identity" "test" {
 // them: the resource and the data source must read the same value every
 // time, or every plan would show changes.
 func TestAccIdentity_sameValueWhateverTheOrder(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	cfg := u.providerBlock() + `
 resource "unkey_identity" "test" {

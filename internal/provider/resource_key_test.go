@@ -39,6 +39,7 @@ resource "unkey_key" "test" {
 }
 
 func TestAccKey_lifecycle(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	first := `
   byte_length = 24
@@ -172,6 +173,7 @@ func TestAccKey_lifecycle(t *testing.T) {
 }
 
 func TestAccKey_errors(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
@@ -204,6 +206,7 @@ resource "unkey_key" "test" {
 // After `terraform import` of a bare key ID, the attributes the import could
 // not read are recorded by an in-place update, never by replacing the key.
 func TestAccKey_importByKeyIDDoesNotReplace(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}
@@ -252,6 +255,7 @@ resource "unkey_key" "test" {
 // changes between calls and meta numbers as float64 spells them (the local
 // API does both): the resource must read the same value every time.
 func TestAccKey_sameValueWhateverTheOrder(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	cfg := keyConfig(u, `
   meta        = "{\"n\": 1e3, \"ratio\": 1.50, \"big\": 9007199254740993}"

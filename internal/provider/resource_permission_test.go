@@ -15,6 +15,7 @@ import (
 )
 
 func TestAccPermission_lifecycle(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	cfg := func(slug, description string) string {
 		return u.providerBlock() + fmt.Sprintf(`
@@ -69,6 +70,7 @@ resource "unkey_permission" "test" {
 }
 
 func TestAccPermission_invalidAndDuplicate(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,

@@ -19,6 +19,7 @@ import (
 )
 
 func TestAccRole_lifecycle(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	cfg := func(description string, perms ...string) string {
 		list := `["` + strings.Join(perms, `", "`) + `"]`
@@ -132,6 +133,7 @@ resource "unkey_role" "test" {
 // Changing a role's description replaces it, which takes it from its keys:
 // the plan warns, and a migrated key whose roles do not change loses it.
 func TestAccRole_replacementWarnsThatKeysLoseIt(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("set TF_ACC=1 to run acceptance tests")
 	}
@@ -167,6 +169,7 @@ func TestAccRole_replacementWarnsThatKeysLoseIt(t *testing.T) {
 // calls (the local API shuffles them): the resource and the data source
 // must read the same value every time, or every plan would show changes.
 func TestAccRole_sameValueWhateverTheOrder(t *testing.T) {
+	t.Parallel()
 	u := startLocalUnkey(t)
 	cfg := u.providerBlock() + `
 resource "unkey_role" "test" {
