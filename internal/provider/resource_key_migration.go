@@ -45,7 +45,7 @@ func (r *keyMigrationResource) Configure(_ context.Context, req resource.Configu
 }
 
 func (r *keyMigrationResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("keys"), path.MatchRoot("keys_json"))}
+	return []resource.ConfigValidator{resourcevalidator.ExactlyOneOf(path.MatchRoot("keys"), path.MatchRoot("keys_json"), path.MatchRoot("keys_file"))}
 }
 
 // ValidateConfig checks every hash against hash_format, and all of
@@ -162,6 +162,10 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	resp.Diagnostics.Append(checkPlannedKeysFile(plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	desired, diags := desiredKeys(ctx, plan)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -182,6 +186,10 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	resp.Diagnostics.Append(setRecordOn(ctx, rec, &plan)...)
 	ps.IncompleteCreate = migrateErr != nil
 	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, ps)...)
+	if plan.usesKeysFile() {
+		fr := newKeysFileRecord(rec, desired, nil, nil)
+		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, &fr)...)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	addOutcomeWarnings(&resp.Diagnostics, rec, nil)
 	if migrateErr != nil {
@@ -430,8 +438,15 @@ type keyMigrationChanges struct {
 
 // changesFrom works out, by hash, what bringing state to plan takes, and
 // returns the planned keys with it.
-func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrationRecord) (map[string]unkeyclient.Key, keyMigrationChanges, diag.Diagnostics) {
+// A state of keys_file has digests of its keys' settings instead of the keys.
+func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrationRecord, fr keysFileRecord) (map[string]unkeyclient.Key, keyMigrationChanges, diag.Diagnostics) {
 	planned, diags := desiredKeys(ctx, plan)
+	if state.usesKeysFile() {
+		if diags.HasError() {
+			return nil, keyMigrationChanges{}, diags
+		}
+		return planned, planChangesByDigest(planned, rec, fr.Digests), diags
+	}
 	old, d := desiredKeys(ctx, state)
 	diags.Append(d...)
 	if diags.HasError() {
@@ -477,6 +492,12 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if req.State.Raw.IsNull() {
 		// A create: the key IDs are unknown until apply, but not how many
 		// keys, nor which attribute will hold their IDs.
+		if plan.usesKeysFile() {
+			_, err := readKeysFile(plan)
+			if resp.Diagnostics.Append(keysFileDiags(err, false)...); err != nil {
+				return
+			}
+		}
 		plan.ChangeSummary = types.StringValue(changeSummary(keyMigrationChanges{send: hashesOf(plan)}))
 		plan.unknownKeyIDs()
 		resp.Diagnostics.Append(checkRootKeyAndAPI(ctx, r.data, plan.APIID, nil)...)
@@ -488,12 +509,14 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 	resp.Diagnostics.Append(diags...)
 	ps, diags := readPrivate(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
+	fr, diags := readKeysFileRecord(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	var changes keyMigrationChanges
-	if !sameInput(plan, state) || pendingHashes(state, rec) > 0 {
-		_, changes, diags = changesFrom(ctx, state, plan, rec)
+	if !upToDate(plan, state, rec, fr) {
+		_, changes, diags = changesFrom(ctx, state, plan, rec, fr)
 		resp.Diagnostics.Append(diags...)
 		if resp.Diagnostics.HasError() {
 			return
@@ -564,11 +587,22 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	fr, diags := readKeysFileRecord(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
 	rec, diags := recordFrom(ctx, state)
 	resp.Diagnostics.Append(diags...)
 	before, _ := recordFrom(ctx, state)
-	planned, changes, diags := changesFrom(ctx, state, plan, rec)
-	resp.Diagnostics.Append(diags...)
+	var planned map[string]unkeyclient.Key
+	var changes keyMigrationChanges
+	// A keys_file of the same hash, fully applied, is not read at all.
+	if !plan.usesKeysFile() || !upToDate(plan, state, rec, fr) || len(ps.Unanswered) > 0 {
+		resp.Diagnostics.Append(checkPlannedKeysFile(plan)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		planned, changes, diags = changesFrom(ctx, state, plan, rec, fr)
+		resp.Diagnostics.Append(diags...)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -610,6 +644,13 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 		ps.IncompleteCreate = false
 	}
 	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, ps)...)
+	switch {
+	case !plan.usesKeysFile():
+		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, nil)...)
+	case planned != nil:
+		newFR := newKeysFileRecord(rec, planned, oldDigests(ctx, state, fr), notDone)
+		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, &newFR)...)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	addOutcomeWarnings(&resp.Diagnostics, rec, &before)
 	if opErr != nil {
@@ -727,8 +768,11 @@ func anyMigrated(rec migrationRecord, hashes []string) bool {
 }
 
 // pendingHashes counts the hashes of the state's keys that Unkey has not
-// answered for yet.
-func pendingHashes(state keyMigrationModel, rec migrationRecord) int {
+// answered for yet; for keys_file, as the last apply counted them.
+func pendingHashes(state keyMigrationModel, rec migrationRecord, fr keysFileRecord) int {
+	if state.usesKeysFile() {
+		return fr.Pending
+	}
 	n := 0
 	for _, h := range hashesOf(state) {
 		if !rec.Accounted(h) {
@@ -746,7 +790,9 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 	}
 	rec, diags := recordFrom(ctx, state)
 	resp.Diagnostics.Append(diags...)
-	pending := pendingHashes(state, rec)
+	fr, diags := readKeysFileRecord(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	pending := pendingHashes(state, rec, fr)
 	destroyPlanned, diags := req.Private.GetKey(ctx, plannedDestroyKey)
 	resp.Diagnostics.Append(diags...)
 	// The framework saves the planned private state when Delete fails: a
@@ -786,10 +832,20 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 	// Keep only the keys not deleted yet, so that a retry finishes the job.
 	clear(rec.Failed)
 	clear(rec.Unconfirmed)
-	if state.usesKeysJSON() {
+	switch {
+	case state.usesKeysFile():
+		// The file still lists the deleted keys: the next plan reads it.
+		fr.Stale = true
+		for h := range fr.Digests {
+			if _, kept := rec.KeyIDs[h]; !kept {
+				delete(fr.Digests, h)
+			}
+		}
+		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, &fr)...)
+	case state.usesKeysJSON():
 		all, _ := parseKeysJSON(state.KeysJSON.ValueString(), "")
 		state.KeysJSON = types.StringValue(bulkKeys{}.withEntries(all, left))
-	} else {
+	default:
 		state.Keys, diags = withEntries(types.MapValueMust(state.Keys.ElementType(ctx), nil), state.Keys, left)
 		resp.Diagnostics.Append(diags...)
 	}
