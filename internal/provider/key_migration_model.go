@@ -327,7 +327,7 @@ func sameEntries(a, b keyMigrationModel) func(hash string) bool {
 	}
 	x, _ := parseKeysJSON(a.KeysJSON.ValueString(), a.HashFormat.ValueString())
 	y, _ := parseKeysJSON(b.KeysJSON.ValueString(), b.HashFormat.ValueString())
-	return func(hash string) bool { return bytes.Equal(x.raw[hash], y.raw[hash]) }
+	return func(hash string) bool { return x.raw[hash] == y.raw[hash] }
 }
 
 // usesKeysJSON reports which input the model uses.

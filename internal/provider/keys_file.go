@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -38,17 +41,35 @@ func loadKeysFile(name string) (loadedKeysFile, error) {
 	if f, ok := keysFiles.byPath[name]; ok {
 		return f, nil
 	}
-	raw, err := os.ReadFile(name) // #nosec G304 -- reading the file the user names is the point of keys_file
+	doc, sum, err := readHashed(name)
 	if err != nil {
 		return loadedKeysFile{}, err
 	}
-	sum := sha256.Sum256(raw)
-	f := loadedKeysFile{sha256: hex.EncodeToString(sum[:]), doc: string(raw)}
+	f := loadedKeysFile{sha256: sum, doc: doc}
 	if keysFiles.byPath == nil {
 		keysFiles.byPath = map[string]loadedKeysFile{}
 	}
 	keysFiles.byPath[name] = f
 	return f, nil
+}
+
+// readHashed reads a file into a string, hashing it on the way: one copy
+// of a 40 MB export in memory, not two.
+func readHashed(name string) (doc, sum string, err error) {
+	f, err := os.Open(name) // #nosec G304 -- reading the file the user names is the point of keys_file
+	if err != nil {
+		return "", "", err
+	}
+	defer func() { _ = f.Close() }()
+	var b strings.Builder
+	if info, err := f.Stat(); err == nil {
+		b.Grow(int(info.Size()))
+	}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(&b, h), f); err != nil {
+		return "", "", err
+	}
+	return b.String(), hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // keysFileError says what is wrong with keys_file; changed is set when the
@@ -102,23 +123,61 @@ func keysFileDiags(err *keysFileError, applying bool) diag.Diagnostics {
 // instead of the file: enough to send only added hashes and update only
 // changed keys without the file the state was applied from.
 type keysFileRecord struct {
-	// Digests holds settingsDigest of every migrated hash's key as last
-	// applied.
-	Digests map[string]string `json:"digests,omitempty"`
+	// Packed is the digests of the migrated hashes' settings as last
+	// applied (digestLen bytes each, in the order of the sorted hashes of
+	// key_ids_json, base64): 2 MB at 100,000 keys, where a JSON object
+	// from hash to digest is 10 MB that Terraform copies on every command.
+	Packed string `json:"digests,omitempty"`
 	// Pending counts the file's hashes Unkey has not answered for.
 	Pending int `json:"pending,omitempty"`
 	// Stale: an update or removal was not applied, so Unkey does not match
 	// the file keys_file_sha256 names, and the next plan must read it.
 	Stale bool `json:"stale,omitempty"`
+
+	digests map[string]string // Packed by hash, once unpacked
 }
 
 // keysFilePrivateKey is kept apart from privateKey: a refresh reads and
-// writes that one, and needs nothing of this one, which holds a digest per
-// key (megabytes at 100,000 keys).
+// writes that one, and needs nothing of this one.
 const keysFilePrivateKey = "keys_file"
 
 // incomplete reports whether Unkey may not match the file of the state.
 func (r keysFileRecord) incomplete() bool { return r.Pending > 0 || r.Stale }
+
+// digestsBy unpacks the digests against the record's migrated hashes. A
+// packing that does not fit them gives none: every key then counts as
+// changed, which sends more but misses nothing.
+func (r *keysFileRecord) digestsBy(rec migrationRecord) map[string]string {
+	if r.digests != nil {
+		return r.digests
+	}
+	r.digests = make(map[string]string, len(rec.KeyIDs))
+	raw, err := base64.StdEncoding.DecodeString(r.Packed)
+	hashes := sortedKeys(rec.KeyIDs)
+	if err != nil || len(raw) != len(hashes)*digestLen {
+		return r.digests
+	}
+	for i, h := range hashes {
+		r.digests[h] = string(raw[i*digestLen : (i+1)*digestLen])
+	}
+	return r.digests
+}
+
+// pack writes the digests of the record's migrated hashes into Packed; a
+// hash without one gets zeros, which no settings digest to.
+func (r *keysFileRecord) pack(rec migrationRecord) {
+	hashes := sortedKeys(rec.KeyIDs)
+	raw := make([]byte, 0, len(hashes)*digestLen)
+	var none [digestLen]byte
+	for _, h := range hashes {
+		if d, ok := r.digests[h]; ok && len(d) == digestLen {
+			raw = append(raw, d...)
+		} else {
+			raw = append(raw, none[:]...)
+		}
+	}
+	r.Packed = base64.StdEncoding.EncodeToString(raw)
+}
 
 func readKeysFileRecord(ctx context.Context, p privateGetter) (keysFileRecord, diag.Diagnostics) {
 	raw, diags := p.GetKey(ctx, keysFilePrivateKey)
@@ -131,10 +190,13 @@ func readKeysFileRecord(ctx context.Context, p privateGetter) (keysFileRecord, d
 	return r, diags
 }
 
-func writeKeysFileRecord(ctx context.Context, p privateSetter, r *keysFileRecord) diag.Diagnostics {
+// writeKeysFileRecord saves r, its digests packed against rec; nil removes
+// it.
+func writeKeysFileRecord(ctx context.Context, p privateSetter, r *keysFileRecord, rec migrationRecord) diag.Diagnostics {
 	if r == nil {
 		return p.SetKey(ctx, keysFilePrivateKey, nil)
 	}
+	r.pack(rec)
 	raw, err := json.Marshal(r)
 	if err != nil {
 		var diags diag.Diagnostics
@@ -144,63 +206,115 @@ func writeKeysFileRecord(ctx context.Context, p privateSetter, r *keysFileRecord
 	return p.SetKey(ctx, keysFilePrivateKey, raw)
 }
 
-// digestFields are the parts of a key's settings digested one by one, in
-// order, so that a changed key is updated in the changed parts only (an
-// update of credits resets the remaining count: it must not be sent for a
-// new name).
-var digestFields = []func(k unkeyclient.Key) any{
-	func(k unkeyclient.Key) any { return k.Name },
-	func(k unkeyclient.Key) any { return k.ExternalID },
-	func(k unkeyclient.Key) any { return k.Meta },
-	func(k unkeyclient.Key) any { return k.ExpiresMs },
-	func(k unkeyclient.Key) any { return k.Enabled },
-	func(k unkeyclient.Key) any { return k.Credits },
-	func(k unkeyclient.Key) any { return k.Ratelimits },
-	func(k unkeyclient.Key) any { return k.Roles },
-	func(k unkeyclient.Key) any { return k.Permissions },
-}
-
-// digestFieldNames name the update each part of a digest stands for; roles
-// and permissions, the last two, have requests of their own.
-var digestFieldNames = []unkeyclient.Field{
-	unkeyclient.FieldName, unkeyclient.FieldExternalID, unkeyclient.FieldMeta, unkeyclient.FieldExpires,
-	unkeyclient.FieldEnabled, unkeyclient.FieldCredits, unkeyclient.FieldRatelimits,
-}
+// A digest has one part per group of settings that Unkey updates apart, so
+// that a changed key is updated in the changed group only: credits above
+// all, whose update resets the remaining count and must not be sent for a
+// new name.
+const (
+	digestFieldsPart = iota // name, externalId, meta, expires, enabled, ratelimits: one keys.updateKey
+	digestCreditsPart
+	digestRolesPart
+	digestPermissionsPart
+	digestParts
+)
 
 // digestPartLen is 4 bytes of SHA-256 per part: a change goes unnoticed
 // with a chance of one in four billion.
-const digestPartLen = 4
+const (
+	digestPartLen = 4
+	digestLen     = digestParts * digestPartLen
+)
 
-// settingsDigest is a short digest of a key's settings, part by part.
+var digestFieldsUpdated = []unkeyclient.Field{
+	unkeyclient.FieldName, unkeyclient.FieldExternalID, unkeyclient.FieldMeta, unkeyclient.FieldExpires,
+	unkeyclient.FieldEnabled, unkeyclient.FieldRatelimits,
+}
+
+// settingsDigest is a short digest of a key's settings, part by part, of
+// digestLen bytes. Each value is written with its length or a marker for
+// absent, so that no two settings write the same bytes.
 func settingsDigest(k unkeyclient.Key) string {
-	sum := make([]byte, 0, len(digestFields)*digestPartLen)
-	for _, field := range digestFields {
-		raw, _ := json.Marshal(field(k)) // settings are plain values: no error
-		h := sha256.Sum256(raw)
-		sum = append(sum, h[:digestPartLen]...)
+	var parts [digestParts][]byte
+	str := func(b []byte, s *string) []byte {
+		if s == nil {
+			return append(b, 0)
+		}
+		b = binary.AppendUvarint(append(b, 1), uint64(len(*s)))
+		return append(b, *s...)
 	}
-	return base64.RawStdEncoding.EncodeToString(sum)
+	num := func(b []byte, n *int64) []byte {
+		if n == nil {
+			return append(b, 0)
+		}
+		return binary.AppendVarint(append(b, 1), *n)
+	}
+	list := func(b []byte, items []string) []byte {
+		b = binary.AppendUvarint(b, uint64(len(items)))
+		for i := range items {
+			b = str(b, &items[i])
+		}
+		return b
+	}
+	f := str(nil, k.Name)
+	f = str(f, k.ExternalID)
+	if k.Meta == nil {
+		f = append(f, 0)
+	} else {
+		meta, _ := json.Marshal(k.Meta) // decoded from JSON: always encodes; map keys sorted
+		text := string(meta)
+		f = str(f, &text)
+	}
+	f = num(f, k.ExpiresMs)
+	f = append(f, boolByte(k.Enabled))
+	f = binary.AppendUvarint(f, uint64(len(k.Ratelimits)))
+	for _, rl := range k.Ratelimits {
+		f = str(f, &rl.Name)
+		f = num(num(f, &rl.Limit), &rl.DurationMs)
+		f = append(f, boolByte(rl.AutoApply))
+	}
+	parts[digestFieldsPart] = f
+	if c := k.Credits; c == nil {
+		parts[digestCreditsPart] = []byte{0}
+	} else {
+		b := num([]byte{1}, &c.Remaining)
+		if r := c.Refill; r != nil {
+			b = num(num(str(append(b, 1), &r.Interval), &r.Amount), r.RefillDay)
+		}
+		parts[digestCreditsPart] = b
+	}
+	parts[digestRolesPart] = list(nil, k.Roles)
+	parts[digestPermissionsPart] = list(nil, k.Permissions)
+	out := make([]byte, 0, digestLen)
+	for _, p := range parts {
+		sum := sha256.Sum256(p)
+		out = append(out, sum[:digestPartLen]...)
+	}
+	return string(out)
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // changeFromDigest is what must be sent to bring a key whose settings had
 // the digest old to want. A digest that cannot be read sends everything.
 func changeFromDigest(old string, want unkeyclient.Key) settingsChange {
-	before, err := base64.RawStdEncoding.DecodeString(old)
-	after, _ := base64.RawStdEncoding.DecodeString(settingsDigest(want))
-	if err != nil || len(before) != len(after) {
-		return settingsChange{fields: digestFieldNames, rolesChanged: true, permissionsChanged: true}
-	}
-	differs := func(i int) bool {
-		return string(before[i*digestPartLen:(i+1)*digestPartLen]) != string(after[i*digestPartLen:(i+1)*digestPartLen])
+	now := settingsDigest(want)
+	differs := func(part int) bool {
+		return len(old) != digestLen || old[part*digestPartLen:(part+1)*digestPartLen] != now[part*digestPartLen:(part+1)*digestPartLen]
 	}
 	var c settingsChange
-	for i, f := range digestFieldNames {
-		if differs(i) {
-			c.fields = append(c.fields, f)
-		}
+	if differs(digestFieldsPart) {
+		c.fields = append(c.fields, digestFieldsUpdated...)
 	}
-	c.rolesChanged = differs(len(digestFieldNames))
-	c.permissionsChanged = differs(len(digestFieldNames) + 1)
+	if differs(digestCreditsPart) {
+		c.fields = append(c.fields, unkeyclient.FieldCredits)
+	}
+	c.rolesChanged = differs(digestRolesPart)
+	c.permissionsChanged = differs(digestPermissionsPart)
 	return c
 }
 
@@ -221,6 +335,12 @@ func upToDate(plan, state keyMigrationModel, rec migrationRecord, fr keysFileRec
 		return false
 	}
 	return !state.usesKeysFile() || !fr.Stale
+}
+
+// keysFileUnchanged reports whether plan and state name the same keys_file
+// by its hash, fully applied: then the file is not read.
+func keysFileUnchanged(plan, state keyMigrationModel, fr keysFileRecord) bool {
+	return plan.usesKeysFile() && state.usesKeysFile() && sameInput(plan, state) && !fr.incomplete()
 }
 
 // planChangesByDigest compares the planned keys with the digests of the
@@ -247,15 +367,15 @@ func newKeysFileRecord(rec migrationRecord, planned map[string]unkeyclient.Key, 
 	for _, h := range notDone {
 		kept[h] = true
 	}
-	r := keysFileRecord{Digests: make(map[string]string, len(rec.KeyIDs)), Stale: len(notDone) > 0}
+	r := keysFileRecord{digests: make(map[string]string, len(rec.KeyIDs)), Stale: len(notDone) > 0}
 	for h := range rec.KeyIDs {
 		k, ok := planned[h]
 		switch {
 		case ok && !kept[h]:
-			r.Digests[h] = settingsDigest(k)
+			r.digests[h] = settingsDigest(k)
 		case old != nil:
 			if d := old(h); d != "" {
-				r.Digests[h] = d
+				r.digests[h] = d
 			}
 		}
 	}
@@ -268,9 +388,10 @@ func newKeysFileRecord(rec migrationRecord, planned map[string]unkeyclient.Key, 
 }
 
 // oldDigests gives the digest of a key's settings as the state holds them.
-func oldDigests(ctx context.Context, state keyMigrationModel, fr keysFileRecord) func(hash string) string {
+func oldDigests(ctx context.Context, state keyMigrationModel, fr *keysFileRecord, before migrationRecord) func(hash string) string {
 	if state.usesKeysFile() {
-		return func(h string) string { return fr.Digests[h] }
+		digests := fr.digestsBy(before)
+		return func(h string) string { return digests[h] }
 	}
 	var old map[string]unkeyclient.Key
 	return func(h string) string {

@@ -53,7 +53,7 @@ const keysJSONFields = "hash, name, externalId, meta, roles, permissions, expire
 type bulkKeys struct {
 	hashes []string
 	keys   map[string]unkeyclient.Key
-	raw    map[string]json.RawMessage
+	raw    map[string]string // slices of the document, not copies
 }
 
 // keysJSONProblems collects what is wrong with keys_json, each naming the
@@ -136,7 +136,7 @@ func readKeysJSON(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return notArray(err)
 	}
-	out := bulkKeys{keys: map[string]unkeyclient.Key{}, raw: map[string]json.RawMessage{}}
+	out := bulkKeys{keys: map[string]unkeyclient.Key{}, raw: map[string]string{}}
 	firstIndex := map[string]int{}
 	for i := 0; dec.More(); i++ {
 		start := dec.InputOffset()
@@ -146,9 +146,9 @@ func readKeysJSON(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 		if errors.As(err, &syntaxErr) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return notArray(err) // the rest cannot be read
 		}
-		raw := json.RawMessage(strings.TrimLeft(doc[start:dec.InputOffset()], " \t\r\n,"))
+		raw := strings.TrimLeft(doc[start:dec.InputOffset()], " \t\r\n,")
 		if err != nil {
-			problems.add("%s: %s", keyLabel(name, i, hashOfBrokenItem(raw)), jsonProblem(err))
+			problems.add("%s: %s", keyLabel(name, i, hashOfBrokenItem([]byte(raw))), jsonProblem(err))
 			continue
 		}
 		key, ok := checkKeysJSONKey(keyLabel(name, i, k.Hash), k, hashFormat, &problems)
@@ -371,12 +371,12 @@ func (b bulkKeys) withEntries(other bulkKeys, hashes []string) string {
 	}
 	var buf bytes.Buffer
 	buf.WriteString("[")
-	write := func(raw json.RawMessage) {
+	write := func(raw string) {
 		if buf.Len() > 1 {
 			buf.WriteString(",")
 		}
 		buf.WriteString("\n  ")
-		buf.Write(raw)
+		buf.WriteString(raw)
 	}
 	for _, h := range b.hashes {
 		if !replace[h] {
