@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -260,9 +261,7 @@ func settingsDigest(k unkeyclient.Key) string {
 	if k.Meta == nil {
 		f = append(f, 0)
 	} else {
-		meta, _ := json.Marshal(k.Meta) // decoded from JSON: always encodes; map keys sorted
-		text := string(meta)
-		f = str(f, &text)
+		f = writeMeta(append(f, 1), k.Meta)
 	}
 	f = num(f, k.ExpiresMs)
 	f = append(f, boolByte(k.Enabled))
@@ -292,6 +291,72 @@ func settingsDigest(k unkeyclient.Key) string {
 	return string(out)
 }
 
+// digestMemo keeps the digests of one parsed document: planning, the
+// re-planning at apply and the apply itself each need every key's.
+type digestMemo struct {
+	sync.Mutex
+	m map[string]string
+}
+
+// digest is the settings digest of the key of hash, computed once.
+func (b bulkKeys) digest(hash string) string {
+	b.memo.Lock()
+	defer b.memo.Unlock()
+	d, ok := b.memo.m[hash]
+	if !ok {
+		d = settingsDigest(b.keys[hash])
+		b.memo.m[hash] = d
+	}
+	return d
+}
+
+// digestOf gives the settings digest of each planned key: remembered with
+// the parsed file for keys_file, computed for the other inputs.
+func digestOf(plan keyMigrationModel, planned map[string]unkeyclient.Key) func(hash string) string {
+	if plan.usesKeysFile() {
+		if bulk, err := readKeysFile(plan); err == nil {
+			return bulk.digest
+		}
+	}
+	return func(h string) string { return settingsDigest(planned[h]) }
+}
+
+// writeMeta writes a meta object as decoded from JSON (with UseNumber) in
+// one canonical form, keys sorted, without encoding/json's reflection.
+func writeMeta(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = binary.AppendUvarint(append(b, 'o'), uint64(len(keys)))
+		for _, k := range keys {
+			b = binary.AppendUvarint(b, uint64(len(k)))
+			b = writeMeta(append(b, k...), v[k])
+		}
+		return b
+	case []any:
+		b = binary.AppendUvarint(append(b, 'a'), uint64(len(v)))
+		for _, e := range v {
+			b = writeMeta(b, e)
+		}
+		return b
+	case string:
+		return append(binary.AppendUvarint(append(b, 's'), uint64(len(v))), v...)
+	case json.Number:
+		return append(binary.AppendUvarint(append(b, 'n'), uint64(len(v))), v...)
+	case bool:
+		return append(b, 'b', boolByte(v))
+	case nil:
+		return append(b, 'z')
+	default: // not from JSON; encoded as JSON would
+		raw, _ := json.Marshal(v)
+		return append(binary.AppendUvarint(append(b, 'j'), uint64(len(raw))), raw...)
+	}
+}
+
 func boolByte(b bool) byte {
 	if b {
 		return 1
@@ -300,9 +365,9 @@ func boolByte(b bool) byte {
 }
 
 // changeFromDigest is what must be sent to bring a key whose settings had
-// the digest old to want. A digest that cannot be read sends everything.
-func changeFromDigest(old string, want unkeyclient.Key) settingsChange {
-	now := settingsDigest(want)
+// the digest old to those of the digest now. A digest that cannot be read
+// sends everything.
+func changeFromDigest(old, now string) settingsChange {
 	differs := func(part int) bool {
 		return len(old) != digestLen || old[part*digestPartLen:(part+1)*digestPartLen] != now[part*digestPartLen:(part+1)*digestPartLen]
 	}
@@ -345,10 +410,10 @@ func keysFileUnchanged(plan, state keyMigrationModel, fr keysFileRecord) bool {
 
 // planChangesByDigest compares the planned keys with the digests of the
 // keys as last applied from a keys_file.
-func planChangesByDigest(planned map[string]unkeyclient.Key, rec migrationRecord, digests map[string]string) keyMigrationChanges {
+func planChangesByDigest(planned map[string]unkeyclient.Key, digest func(hash string) string, rec migrationRecord, digests map[string]string) keyMigrationChanges {
 	c := keyMigrationChanges{changes: map[string]settingsChange{}}
 	mc := migration.PlanChanges(sortedKeys(planned), rec, func(h string) bool {
-		ch := changeFromDigest(digests[h], planned[h])
+		ch := changeFromDigest(digests[h], digest(h))
 		if ch.empty() {
 			return false
 		}
@@ -362,17 +427,17 @@ func planChangesByDigest(planned map[string]unkeyclient.Key, rec migrationRecord
 // newKeysFileRecord is the keys_file record after an apply of planned:
 // every migrated hash's digest is its planned key's, except for the hashes
 // in notDone (updates or removals not applied), which keep their old one.
-func newKeysFileRecord(rec migrationRecord, planned map[string]unkeyclient.Key, old func(hash string) string, notDone []string) keysFileRecord {
+func newKeysFileRecord(rec migrationRecord, planned map[string]unkeyclient.Key, digest, old func(hash string) string, notDone []string) keysFileRecord {
 	kept := make(map[string]bool, len(notDone))
 	for _, h := range notDone {
 		kept[h] = true
 	}
 	r := keysFileRecord{digests: make(map[string]string, len(rec.KeyIDs)), Stale: len(notDone) > 0}
 	for h := range rec.KeyIDs {
-		k, ok := planned[h]
+		_, ok := planned[h]
 		switch {
 		case ok && !kept[h]:
-			r.digests[h] = settingsDigest(k)
+			r.digests[h] = digest(h)
 		case old != nil:
 			if d := old(h); d != "" {
 				r.digests[h] = d

@@ -54,6 +54,7 @@ type bulkKeys struct {
 	hashes []string
 	keys   map[string]unkeyclient.Key
 	raw    map[string]string // slices of the document, not copies
+	memo   *digestMemo       // settingsDigest by hash, filled as asked
 }
 
 // keysJSONProblems collects what is wrong with keys_json, each naming the
@@ -136,7 +137,7 @@ func readKeysJSON(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return notArray(err)
 	}
-	out := bulkKeys{keys: map[string]unkeyclient.Key{}, raw: map[string]string{}}
+	out := bulkKeys{keys: map[string]unkeyclient.Key{}, raw: map[string]string{}, memo: &digestMemo{m: map[string]string{}}}
 	firstIndex := map[string]int{}
 	for i := 0; dec.More(); i++ {
 		start := dec.InputOffset()

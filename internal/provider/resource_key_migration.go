@@ -188,7 +188,7 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	ps.IncompleteCreate = migrateErr != nil
 	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, ps)...)
 	if plan.usesKeysFile() {
-		fr := newKeysFileRecord(rec, desired, nil, nil)
+		fr := newKeysFileRecord(rec, desired, digestOf(plan, desired), nil, nil)
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, &fr, rec)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -454,7 +454,7 @@ func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrati
 		if diags.HasError() {
 			return nil, keyMigrationChanges{}, diags
 		}
-		return planned, planChangesByDigest(planned, rec, fr.digestsBy(rec)), diags
+		return planned, planChangesByDigest(planned, digestOf(plan, planned), rec, fr.digestsBy(rec)), diags
 	}
 	old, d := desiredKeys(ctx, state)
 	diags.Append(d...)
@@ -667,7 +667,7 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	case !plan.usesKeysFile():
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, nil, rec)...)
 	case planned != nil:
-		newFR := newKeysFileRecord(rec, planned, oldDigests(ctx, state, &fr, before), notDone)
+		newFR := newKeysFileRecord(rec, planned, digestOf(plan, planned), oldDigests(ctx, state, &fr, before), notDone)
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, &newFR, rec)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
