@@ -2,7 +2,12 @@
 // local Unkey-compatible API (internal/unkeylocal) on loopback, with the
 // real Terraform CLI and the provider built from this checkout.
 //
-//	go run ./cmd/unkey-bench [-n 1000,10000,100000] [-inputs keys,keys_json] [-keys-max 1000] [-mix full|light] [-out BENCHMARKS.md] [-quick] [-keep]
+//	go run ./cmd/unkey-bench [-n 1000,10000,100000] [-inputs keys,keys_json,keys_file] [-keys-max 1000] [-mix full|light] [-latency unkey|none] [-out BENCHMARKS.md] [-quick] [-keep]
+//
+// Every local API takes Unkey's time (unkeylocal.UnkeyLatency: about 4 ms
+// plus 0.14 ms per key of a migrateKeys request, two requests served at
+// once) unless -latency none: on bare loopback it answers 100,000 keys in a
+// fraction of a second, which no real server does.
 //
 // For every N it generates N keys (internal/keygen) and measures:
 //
@@ -43,6 +48,7 @@ import (
 	"time"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
+	"github.com/unkeyed/terraform-provider-unkey/internal/unkeylocal"
 )
 
 type config struct {
@@ -62,6 +68,7 @@ type config struct {
 	timeout    time.Duration
 	maxRSSMB   int64
 	cpuprofile string
+	latency    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -69,7 +76,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("unkey-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ns := fs.String("n", "1000,10000,100000", "comma-separated key counts")
-	inputs := fs.String("inputs", "keys,keys_json", "comma-separated inputs of unkey_key_migration to measure: keys, keys_json")
+	inputs := fs.String("inputs", "keys,keys_json,keys_file", "comma-separated inputs of unkey_key_migration to measure: keys, keys_json, keys_file")
+	fs.StringVar(&c.latency, "latency", latencyUnkey, "the local API's time model: unkey (Unkey's measured server time, unkeylocal.UnkeyLatency) or none (answer at once)")
 	fs.IntVar(&c.keysMax, "keys-max", 1000, "measure the keys input only at N up to this (about 14 ms per key per terraform command: 10,000 keys take 2 to 3.5 minutes each)")
 	fs.StringVar(&c.mix, "mix", mixFull, "generated keys: full (names, external IDs, meta, roles, permissions, ratelimits, credits, expiries) or light (names and meta only)")
 	quick := fs.Bool("quick", false, "only N=1000,10000 (overrides -n), for fast iteration")
@@ -79,7 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.sweepN, "sweep-n", 10000, "keys in the SDK batch size × concurrency sweep")
 	batches := fs.String("sweep-batches", "100,500,1000", "batch sizes of the SDK sweep")
 	concs := fs.String("sweep-concurrency", "1,2,4,8", "requests in flight in the SDK sweep")
-	fs.IntVar(&c.batchSize, "batch-size", 0, "the provider's batch_size (0: the best batch size of the SDK sweep)")
+	fs.IntVar(&c.batchSize, "batch-size", 0, "the provider's batch_size (0: unset, the provider's default)")
 	fs.IntVar(&c.parallel, "parallel", 0, "the provider's parallel_requests (0: unset, the provider's default)")
 	fs.Uint64Var(&c.seed, "seed", 1, "key generator seed")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Minute, "kill any one terraform command (and its providers) after this long; the table shows it as > the time")
@@ -114,6 +122,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.timeout <= 0 || c.maxRSSMB < 0 {
 		return c, errors.New("-timeout must be positive and -max-rss 0 or more")
 	}
+	if c.latency != latencyUnkey && c.latency != latencyNone {
+		return c, fmt.Errorf("-latency: %q is neither unkey nor none", c.latency)
+	}
 	if c.mix != mixFull && c.mix != mixLight {
 		return c, fmt.Errorf("-mix: %q is neither full nor light", c.mix)
 	}
@@ -128,8 +139,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	for _, in := range strings.Split(*inputs, ",") {
 		in = strings.TrimSpace(in)
-		if in != inputKeys && in != inputKeysJSON {
-			return c, fmt.Errorf("-inputs: %q is neither keys nor keys_json", in)
+		if in != inputKeys && in != inputKeysJSON && in != inputKeysFile {
+			return c, fmt.Errorf("-inputs: %q is none of keys, keys_json, keys_file", in)
 		}
 		if !slices.Contains(c.inputs, in) {
 			c.inputs = append(c.inputs, in)
@@ -176,7 +187,16 @@ func main() {
 	}
 }
 
+// The -latency models.
+const (
+	latencyUnkey = "unkey"
+	latencyNone  = "none"
+)
+
 func run(c config) error {
+	if c.latency == latencyUnkey {
+		serverLatency = unkeylocal.UnkeyLatency
+	}
 	began, loadBefore := time.Now(), loadAverage()
 	logf := func(format string, args ...any) {
 		fmt.Printf("[%4.0fs] %s\n", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
@@ -215,7 +235,7 @@ func run(c config) error {
 	}
 	logf("provider built")
 
-	res := &results{ns: c.ns, inputs: c.inputs, keysMax: c.keysMax, mix: c.mix, sweepN: c.sweepN, sdkSeq: map[int]sdkResult{}, sdkBest: map[int]sdkResult{}, parallel: c.parallel}
+	res := &results{ns: c.ns, inputs: c.inputs, keysMax: c.keysMax, mix: c.mix, latency: c.latency, sweepN: c.sweepN, sdkSeq: map[int]sdkResult{}, sdkBest: map[int]sdkResult{}, parallel: c.parallel}
 
 	// The SDK sweep, to find the best raw client.
 	sweepData, err := newDataset(c.sweepN, c.seed, c.mix)
@@ -244,9 +264,6 @@ func run(c config) error {
 	}
 	logf("sdk sweep at n=%d: best batch %d × %d in flight (%s)", c.sweepN, res.best.Batch, res.best.Conc, fmtDur(res.best.Wall))
 	res.batchSize = c.batchSize
-	if res.batchSize == 0 {
-		res.batchSize = res.best.Batch
-	}
 
 	lim := limits{timeout: c.timeout, maxRSSKB: c.maxRSSMB * 1e6 / 1024}
 	runner := &tfRunner{tb: tb, pluginDir: pluginDir, limits: lim, cpuprofile: c.cpuprofile,
@@ -261,6 +278,9 @@ func run(c config) error {
 		}
 
 		for _, in := range res.inputsAt(n) {
+			if in == inputKeysFile {
+				continue // Terraform holds only a path and a hash: its floor is the raw client
+			}
 			f := runner.runFloor(d, in)
 			res.floors = append(res.floors, f)
 			if f.Err != nil {

@@ -20,12 +20,16 @@ type localAPI struct {
 	http *http.Server
 }
 
+// serverLatency is the time model of every local API of the run (set once,
+// from -latency, before the first starts).
+var serverLatency unkeylocal.Latency
+
 func startLocalAPI() (*localAPI, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	srv := unkeylocal.NewServer(unkeylocal.Options{})
+	srv := unkeylocal.NewServer(unkeylocal.Options{Latency: serverLatency})
 	a := &localAPI{srv: srv, url: "http://" + ln.Addr().String(), seed: srv.SeedDefault()}
 	a.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = a.http.Serve(ln) }()

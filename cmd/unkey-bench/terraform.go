@@ -15,15 +15,16 @@ import (
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeylocal"
 )
 
-// The two inputs of unkey_key_migration.
+// The three inputs of unkey_key_migration.
 const (
 	inputKeys     = "keys"
 	inputKeysJSON = "keys_json"
+	inputKeysFile = "keys_file"
 )
 
 // Input files, next to main.tf.
 const (
-	keysJSONFile = "keys.json"     // Unkey's migrateKeys array, for keys_json
+	keysJSONFile = "keys.json"     // Unkey's migrateKeys array, for keys_json and keys_file
 	keysMapFile  = "keys-map.json" // hash => settings, for keys
 )
 
@@ -106,7 +107,7 @@ func (d *dataset) writeInput(dir, input string, count int, rename bool) error {
 
 // migrationConfig is the configuration of one provider run. keys is read
 // the way cmd/genkeys and the demo do: jsondecode of a hash => settings
-// file; keys_json is the file as is.
+// file; keys_json is the file as is; keys_file is its path and filesha256.
 func migrationConfig(input string, seed unkeylocal.Seed, batchSize, parallel int) string {
 	var b strings.Builder
 	b.WriteString("# api_url and root_key come from UNKEY_API_URL and UNKEY_ROOT_KEY.\n")
@@ -120,9 +121,12 @@ func migrationConfig(input string, seed unkeylocal.Seed, batchSize, parallel int
 	if batchSize > 0 {
 		fmt.Fprintf(&b, "  batch_size   = %d\n", batchSize)
 	}
-	if input == inputKeys {
+	switch input {
+	case inputKeys:
 		fmt.Fprintf(&b, "  keys         = jsondecode(file(\"${path.module}/%s\"))\n", keysMapFile)
-	} else {
+	case inputKeysFile:
+		fmt.Fprintf(&b, "  keys_file        = \"${path.module}/%s\"\n  keys_file_sha256 = filesha256(\"${path.module}/%s\")\n", keysJSONFile, keysJSONFile)
+	default:
 		fmt.Fprintf(&b, "  keys_json    = file(\"${path.module}/%s\")\n", keysJSONFile)
 	}
 	b.WriteString("}\n")

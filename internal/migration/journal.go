@@ -91,6 +91,10 @@ func (j Journal) Read() (Replay, error) {
 	return j.read()
 }
 
+// Exists reports whether the journal may exist: when it does not, there is
+// nothing in it to forget.
+func (j Journal) Exists() bool { return j.exists() }
+
 // exists reports whether the journal may exist: when it does not, reading
 // and forgetting take no lock, so that a refresh writes nothing.
 func (j Journal) exists() bool {

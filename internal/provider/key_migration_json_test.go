@@ -263,8 +263,8 @@ func TestAccKeyMigration_invalidKeysJSON(t *testing.T) {
 		{"daily refill with refillDay", "", one(`, "credits": {"remaining": 1, "refill": {"interval": "daily", "amount": 1, "refillDay": 3}}`), `refillDay is only for monthly`},
 		{"ratelimit of 500ms", "", one(`, "ratelimits": [{"name": "req", "limit": 1, "duration": 500}]`), `ratelimits\[0\]\.duration must be the window in milliseconds`},
 		{"hex hash under sha256_base64", `  hash_format = "sha256_base64"`, fmt.Sprintf(`[{"hash": %q}]`, strings.Repeat("ab", 32)), `(?s)is 64 hex characters.*sha256_hex_to_base64`},
-		{"both keys and keys_json", "  keys = {}", one(""), `Exactly one of these attributes must be configured: \[keys,keys_json\]`},
-		{"neither keys nor keys_json", "", "", `Exactly one of these attributes must be configured: \[keys,keys_json\]`},
+		{"both keys and keys_json", "  keys = {}", one(""), `Exactly one of these attributes must be configured: \[keys,keys_json,keys_file\]`},
+		{"neither keys nor keys_json", "", "", `Exactly one of these attributes must be configured: \[keys,keys_json,keys_file\]`},
 	}
 	var steps []resource.TestStep
 	for _, tc := range cases {

@@ -30,6 +30,8 @@ type keyMigrationModel struct {
 	DeletionPolicy    types.String `tfsdk:"deletion_policy"`
 	Keys              types.Map    `tfsdk:"keys"`
 	KeysJSON          types.String `tfsdk:"keys_json"`
+	KeysFile          types.String `tfsdk:"keys_file"`
+	KeysFileSHA256    types.String `tfsdk:"keys_file_sha256"`
 	ChangeSummary     types.String `tfsdk:"change_summary"`
 	KeyIDs            types.Map    `tfsdk:"key_ids"`
 	KeyIDsJSON        types.String `tfsdk:"key_ids_json"`
@@ -100,10 +102,10 @@ func stringSet(ctx context.Context, s types.Set, diags *diag.Diagnostics) map[st
 }
 
 // setRecordOn writes the record into the model's computed attributes: the key
-// IDs into key_ids for keys, into key_ids_json for keys_json.
+// IDs into key_ids for keys, into key_ids_json for keys_json and keys_file.
 func setRecordOn(ctx context.Context, r migrationRecord, m *keyMigrationModel) diag.Diagnostics {
 	var diags, d diag.Diagnostics
-	if m.usesKeysJSON() {
+	if m.keyIDsAsJSON() {
 		m.KeyIDs = types.MapNull(types.StringType)
 		raw, err := json.Marshal(r.KeyIDs) // sorted by hash
 		if err != nil {
@@ -257,6 +259,10 @@ func withEntries(keys types.Map, other types.Map, hashes []string) (types.Map, d
 // holds them.
 func desiredKeys(ctx context.Context, m keyMigrationModel) (map[string]unkeyclient.Key, diag.Diagnostics) {
 	var diags diag.Diagnostics
+	if m.usesKeysFile() {
+		bulk, err := readKeysFile(m)
+		return bulk.keys, keysFileDiags(err, false)
+	}
 	if !m.KeysJSON.IsNull() {
 		bulk, problems := parseKeysJSON(m.KeysJSON.ValueString(), m.HashFormat.ValueString())
 		if problems != nil {
@@ -280,6 +286,10 @@ func desiredKeys(ctx context.Context, m keyMigrationModel) (map[string]unkeyclie
 // hashesOf is the hashes the model asks for, read without checking or
 // converting the keys' settings.
 func hashesOf(m keyMigrationModel) []string {
+	if m.usesKeysFile() {
+		bulk, _ := readKeysFile(m) // none when unreadable: callers use the record too
+		return bulk.hashes
+	}
 	if !m.usesKeysJSON() {
 		return sortedKeys(m.Keys.Elements())
 	}
@@ -301,7 +311,7 @@ func hashesOf(m keyMigrationModel) []string {
 // unknownKeyIDs marks the key IDs unknown until apply, in the attribute
 // that will hold them; the other stays null.
 func (m *keyMigrationModel) unknownKeyIDs() {
-	if m.usesKeysJSON() {
+	if m.keyIDsAsJSON() {
 		m.KeyIDs, m.KeyIDsJSON = types.MapNull(types.StringType), types.StringUnknown()
 	} else {
 		m.KeyIDs, m.KeyIDsJSON = types.MapUnknown(types.StringType), types.StringNull()
@@ -317,19 +327,38 @@ func sameEntries(a, b keyMigrationModel) func(hash string) bool {
 	}
 	x, _ := parseKeysJSON(a.KeysJSON.ValueString(), a.HashFormat.ValueString())
 	y, _ := parseKeysJSON(b.KeysJSON.ValueString(), b.HashFormat.ValueString())
-	return func(hash string) bool { return bytes.Equal(x.raw[hash], y.raw[hash]) }
+	return func(hash string) bool { return x.raw[hash] == y.raw[hash] }
 }
 
 // usesKeysJSON reports which input the model uses.
 func (m keyMigrationModel) usesKeysJSON() bool { return !m.KeysJSON.IsNull() }
 
+// usesKeysFile reports whether the model's keys are in keys_file.
+func (m keyMigrationModel) usesKeysFile() bool { return !m.KeysFile.IsNull() }
+
+// keyIDsAsJSON reports whether the key IDs go into key_ids_json (bulk
+// inputs) rather than key_ids.
+func (m keyMigrationModel) keyIDsAsJSON() bool { return m.usesKeysJSON() || m.usesKeysFile() }
+
+// input names the attribute that holds the model's keys.
+func (m keyMigrationModel) input() string {
+	switch {
+	case m.usesKeysFile():
+		return "keys_file"
+	case m.usesKeysJSON():
+		return "keys_json"
+	default:
+		return "keys"
+	}
+}
+
 // inputKnown reports whether the model's keys are known (not waiting on
 // other resources).
 func (m keyMigrationModel) inputKnown(ctx context.Context) bool {
-	if m.KeysJSON.IsUnknown() {
+	if m.KeysJSON.IsUnknown() || m.KeysFile.IsUnknown() || m.KeysFileSHA256.IsUnknown() {
 		return false
 	}
-	if m.usesKeysJSON() {
+	if m.keyIDsAsJSON() {
 		return true
 	}
 	v, err := m.Keys.ToTerraformValue(ctx)
@@ -337,21 +366,23 @@ func (m keyMigrationModel) inputKnown(ctx context.Context) bool {
 }
 
 // sameInput reports whether two models ask for exactly the same keys, as
-// written (a cheap test before comparing key by key).
+// written (a cheap test before comparing key by key). A keys_file is the
+// same by its hash, wherever it lies.
 func sameInput(a, b keyMigrationModel) bool {
-	return a.KeysJSON.Equal(b.KeysJSON) && a.Keys.Equal(b.Keys)
+	return a.KeysJSON.Equal(b.KeysJSON) && a.Keys.Equal(b.Keys) && a.KeysFileSHA256.Equal(b.KeysFileSHA256)
 }
 
 // takeEntries makes m's keys input hold, for the given hashes, from's
 // entries instead of its own (dropping those from lacks), so that a state
 // saved after a partial apply records what was actually applied. When the
-// two use different inputs, m takes from's input whole.
+// two use different inputs, m takes from's input whole. Between two
+// keys_file, the digests of the keys_file record stand for the entries.
 func (m *keyMigrationModel) takeEntries(from keyMigrationModel, hashes []string) diag.Diagnostics {
-	if len(hashes) == 0 {
+	if len(hashes) == 0 || (m.usesKeysFile() && from.usesKeysFile()) {
 		return nil
 	}
-	if m.usesKeysJSON() != from.usesKeysJSON() {
-		m.Keys, m.KeysJSON = from.Keys, from.KeysJSON
+	if m.input() != from.input() {
+		m.Keys, m.KeysJSON, m.KeysFile, m.KeysFileSHA256 = from.Keys, from.KeysJSON, from.KeysFile, from.KeysFileSHA256
 		return nil
 	}
 	if !m.usesKeysJSON() {

@@ -48,9 +48,8 @@ type validateDiagnostic struct {
 }
 
 // A keys map of more than 1,000 keys is valid but gets a warning pointing to
-// keys_json, which Terraform handles many times faster at that size; 1,000
-// keys do not.
-func TestAccKeyMigration_largeKeysMapWarnsToUseKeysJSON(t *testing.T) {
+// keys_file, which keeps the keys out of Terraform; 1,000 keys do not.
+func TestAccKeyMigration_largeKeysMapWarnsToUseKeysFile(t *testing.T) {
 	t.Parallel()
 	acctest.RequireAcc(t)
 	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
@@ -62,10 +61,10 @@ func TestAccKeyMigration_largeKeysMapWarnsToUseKeysJSON(t *testing.T) {
 	if len(d) != 1 {
 		t.Fatalf("1,001 keys: %d diagnostics, want the one warning: %+v", len(d), d)
 	}
-	if d[0].Severity != "warning" || d[0].Summary != "Large keys map: use keys_json" {
+	if d[0].Severity != "warning" || d[0].Summary != "Large keys map: use keys_file" {
 		t.Errorf("got %s %q", d[0].Severity, d[0].Summary)
 	}
-	for _, want := range []string{"keys holds 1,001 keys. Above 1,000 keys", `keys_json = file("keys.json")`, "keeps every key already migrated"} {
+	for _, want := range []string{"keys holds 1,001 keys. Above 1,000 keys", `keys_file = "${path.module}/keys.json"`, `filesha256(`, "keeps every key already migrated"} {
 		if !strings.Contains(d[0].Detail, want) {
 			t.Errorf("the warning lacks %q:\n%s", want, d[0].Detail)
 		}

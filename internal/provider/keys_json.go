@@ -53,7 +53,8 @@ const keysJSONFields = "hash, name, externalId, meta, roles, permissions, expire
 type bulkKeys struct {
 	hashes []string
 	keys   map[string]unkeyclient.Key
-	raw    map[string]json.RawMessage
+	raw    map[string]string // slices of the document, not copies
+	memo   *digestMemo       // settingsDigest by hash, filled as asked
 }
 
 // keysJSONProblems collects what is wrong with keys_json, each naming the
@@ -91,37 +92,43 @@ var parsedKeysJSON struct {
 }
 
 type parsedDoc struct {
-	doc, hashFormat string
-	bulk            bulkKeys
-	problems        *keysJSONProblems
+	doc, hashFormat, name string
+	bulk                  bulkKeys
+	problems              *keysJSONProblems
 }
 
 const parsedDocsKept = 2 // the planned document and the prior state's
 
 // parseKeysJSON reads and checks keys_json. hashFormat may be "".
 func parseKeysJSON(doc, hashFormat string) (bulkKeys, *keysJSONProblems) {
+	return parseKeysDoc(doc, hashFormat, "keys_json")
+}
+
+// parseKeysDoc reads and checks a document in Unkey's migrateKeys format;
+// name is what problems call it (keys_json, or the path of keys_file).
+func parseKeysDoc(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 	parsedKeysJSON.Lock()
 	defer parsedKeysJSON.Unlock()
 	for _, e := range parsedKeysJSON.entries {
-		if e.doc == doc && e.hashFormat == hashFormat {
+		if e.doc == doc && e.hashFormat == hashFormat && e.name == name {
 			return e.bulk, e.problems
 		}
 	}
-	bulk, problems := readKeysJSON(doc, hashFormat)
+	bulk, problems := readKeysJSON(doc, hashFormat, name)
 	if len(parsedKeysJSON.entries) == parsedDocsKept {
 		parsedKeysJSON.entries = parsedKeysJSON.entries[1:]
 	}
-	parsedKeysJSON.entries = append(parsedKeysJSON.entries, parsedDoc{doc, hashFormat, bulk, problems})
+	parsedKeysJSON.entries = append(parsedKeysJSON.entries, parsedDoc{doc, hashFormat, name, bulk, problems})
 	return bulk, problems
 }
 
 // readKeysJSON reads the array in one pass: at 100,000 keys every extra
 // pass over the document costs about half a second.
-func readKeysJSON(doc, hashFormat string) (bulkKeys, *keysJSONProblems) {
+func readKeysJSON(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 	var problems keysJSONProblems
 	notArray := func(err error) (bulkKeys, *keysJSONProblems) {
-		problems.add("keys_json must be a JSON array of key objects in Unkey's migrateKeys format, e.g. %s; write it with file(\"keys.json\") or jsonencode([...]). %s",
-			`[{"hash": "...", "name": "..."}]`, jsonProblem(err))
+		problems.add("%s must be a JSON array of key objects in Unkey's migrateKeys format, e.g. %s; write it with file(\"keys.json\") or jsonencode([...]). %s",
+			name, `[{"hash": "...", "name": "..."}]`, jsonProblem(err))
 		return bulkKeys{}, &problems
 	}
 	dec := json.NewDecoder(strings.NewReader(doc))
@@ -130,7 +137,7 @@ func readKeysJSON(doc, hashFormat string) (bulkKeys, *keysJSONProblems) {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return notArray(err)
 	}
-	out := bulkKeys{keys: map[string]unkeyclient.Key{}, raw: map[string]json.RawMessage{}}
+	out := bulkKeys{keys: map[string]unkeyclient.Key{}, raw: map[string]string{}, memo: &digestMemo{m: map[string]string{}}}
 	firstIndex := map[string]int{}
 	for i := 0; dec.More(); i++ {
 		start := dec.InputOffset()
@@ -140,17 +147,17 @@ func readKeysJSON(doc, hashFormat string) (bulkKeys, *keysJSONProblems) {
 		if errors.As(err, &syntaxErr) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return notArray(err) // the rest cannot be read
 		}
-		raw := json.RawMessage(strings.TrimLeft(doc[start:dec.InputOffset()], " \t\r\n,"))
+		raw := strings.TrimLeft(doc[start:dec.InputOffset()], " \t\r\n,")
 		if err != nil {
-			problems.add("%s: %s", keyLabel(i, hashOfBrokenItem(raw)), jsonProblem(err))
+			problems.add("%s: %s", keyLabel(name, i, hashOfBrokenItem([]byte(raw))), jsonProblem(err))
 			continue
 		}
-		key, ok := checkKeysJSONKey(i, k, hashFormat, &problems)
+		key, ok := checkKeysJSONKey(keyLabel(name, i, k.Hash), k, hashFormat, &problems)
 		if !ok {
 			continue
 		}
 		if j, dup := firstIndex[key.Hash]; dup {
-			problems.add("keys_json[%d]: hash %q is also keys_json[%d]; every hash must appear once (Unkey fails a request with the same hash twice).", i, key.Hash, j)
+			problems.add("%s[%d]: hash %q is also %s[%d]; every hash must appear once (Unkey fails a request with the same hash twice).", name, i, key.Hash, name, j)
 			continue
 		}
 		firstIndex[key.Hash] = i
@@ -165,7 +172,7 @@ func readKeysJSON(doc, hashFormat string) (bulkKeys, *keysJSONProblems) {
 		return notArray(errors.New("there is more after the array"))
 	}
 	if problems.count == 0 && len(out.hashes) == 0 {
-		problems.add("keys_json is an empty array: give at least one key, or remove the resource.")
+		problems.add("%s is an empty array: give at least one key, or remove the resource.", name)
 	}
 	if problems.count > 0 {
 		return out, &problems
@@ -173,8 +180,7 @@ func readKeysJSON(doc, hashFormat string) (bulkKeys, *keysJSONProblems) {
 	return out, nil
 }
 
-func checkKeysJSONKey(i int, k keysJSONKey, hashFormat string, problems *keysJSONProblems) (unkeyclient.Key, bool) {
-	at := keyLabel(i, k.Hash)
+func checkKeysJSONKey(at string, k keysJSONKey, hashFormat string, problems *keysJSONProblems) (unkeyclient.Key, bool) {
 	before := problems.count
 	switch {
 	case k.Hash == "":
@@ -215,11 +221,11 @@ func checkKeysJSONKey(i int, k keysJSONKey, hashFormat string, problems *keysJSO
 	}, true
 }
 
-func keyLabel(i int, hash string) string {
+func keyLabel(name string, i int, hash string) string {
 	if hash == "" {
-		return fmt.Sprintf("keys_json[%d]", i)
+		return fmt.Sprintf("%s[%d]", name, i)
 	}
-	return fmt.Sprintf("keys_json[%d] (hash %q)", i, hash)
+	return fmt.Sprintf("%s[%d] (hash %q)", name, i, hash)
 }
 
 // hashOfBrokenItem finds the hash of an item that did not decode, to name it.
@@ -366,12 +372,12 @@ func (b bulkKeys) withEntries(other bulkKeys, hashes []string) string {
 	}
 	var buf bytes.Buffer
 	buf.WriteString("[")
-	write := func(raw json.RawMessage) {
+	write := func(raw string) {
 		if buf.Len() > 1 {
 			buf.WriteString(",")
 		}
 		buf.WriteString("\n  ")
-		buf.Write(raw)
+		buf.WriteString(raw)
 	}
 	for _, h := range b.hashes {
 		if !replace[h] {

@@ -22,7 +22,7 @@ func BenchmarkReadKeysJSON(b *testing.B) {
 	b.SetBytes(int64(len(doc)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, problems := readKeysJSON(string(doc), hashFormatSHA256Base64); problems != nil {
+		if _, problems := readKeysJSON(string(doc), hashFormatSHA256Base64, "keys_json"); problems != nil {
 			b.Fatal(problems)
 		}
 	}

@@ -133,8 +133,8 @@ func TestAccKeyMigration_lifecycle(t *testing.T) {
 				Check: func(*terraform.State) error {
 					sentExactly(t, u, hashes)
 					reqs := u.RequestsTo("/v2/keys.migrateKeys")
-					if n := len(reqs); n != 3 {
-						return fmt.Errorf("250 keys at the default batch size of 100 took %d requests, want 3", n)
+					if n := len(reqs); n != 1 {
+						return fmt.Errorf("250 keys at the default batch size of 500 took %d requests, want 1", n)
 					}
 					if ua := reqs[0].UserAgent; !strings.HasPrefix(ua, "terraform-provider-unkey/test Terraform/1.") {
 						return fmt.Errorf("User-Agent %q does not name the provider, its version and Terraform's", ua)

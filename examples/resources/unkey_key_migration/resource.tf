@@ -19,15 +19,18 @@ resource "unkey_key_migration" "legacy" {
   }
 }
 
-# Tens of thousands of keys: one JSON array in Unkey's own migrateKeys format
-# (camelCase fields, expires in Unix milliseconds, durations in milliseconds).
-# Terraform handles one string many times faster than a map of objects, and
-# the plan shows change_summary ("1 to migrate, 0 to update, 0 to remove").
+# Thousands of keys: a file of one JSON array in Unkey's own migrateKeys format
+# (camelCase fields, expires in Unix milliseconds, durations in milliseconds),
+# read by the provider itself: the keys never pass through Terraform's plan or
+# state, a plan reads the file only when its hash changes, and the plan shows
+# change_summary ("1 to migrate, 0 to update, 0 to remove"). keys_json takes
+# the same array as a string: keys_json = file("${path.module}/unkey-export.json").
 resource "unkey_key_migration" "bulk" {
-  migration_id = "mig_acme"
-  api_id       = "api_123"
-  hash_format  = "sha256_base64"
-  keys_json    = file("${path.module}/unkey-export.json")
+  migration_id     = "mig_acme"
+  api_id           = "api_123"
+  hash_format      = "sha256_base64"
+  keys_file        = "${path.module}/unkey-export.json"
+  keys_file_sha256 = filesha256("${path.module}/unkey-export.json")
 }
 
 # key_ids_json is marked sensitive only to keep a large mapping out of plan output.

@@ -1,0 +1,70 @@
+package provider
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/migration"
+	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
+)
+
+// A changed key is updated in the changed part of its settings only, and a
+// digest that cannot be read updates everything.
+func TestChangeFromDigest(t *testing.T) {
+	name, other := "a", "b"
+	limit := int64(5)
+	base := unkeyclient.Key{Hash: "h", Name: &name, Meta: map[string]any{"plan": "pro", "seats": json.Number("3")},
+		Credits: &unkeyclient.Credits{Remaining: limit}, Roles: []string{"admin"}, Enabled: true}
+	with := func(f func(k *unkeyclient.Key)) unkeyclient.Key {
+		k := base
+		f(&k)
+		return k
+	}
+	cases := map[string]struct {
+		key                              unkeyclient.Key
+		fields                           []unkeyclient.Field
+		rolesChanged, permissionsChanged bool
+	}{
+		"nothing":               {base, nil, false, false},
+		"meta in another order": {with(func(k *unkeyclient.Key) { k.Meta = map[string]any{"seats": json.Number("3"), "plan": "pro"} }), nil, false, false},
+		"name":                  {with(func(k *unkeyclient.Key) { k.Name = &other }), digestFieldsUpdated, false, false},
+		"name removed":          {with(func(k *unkeyclient.Key) { k.Name = nil }), digestFieldsUpdated, false, false},
+		"meta number":           {with(func(k *unkeyclient.Key) { k.Meta = map[string]any{"plan": "pro", "seats": json.Number("4")} }), digestFieldsUpdated, false, false},
+		"disabled":              {with(func(k *unkeyclient.Key) { k.Enabled = false }), digestFieldsUpdated, false, false},
+		"credits":               {with(func(k *unkeyclient.Key) { k.Credits = &unkeyclient.Credits{Remaining: 6} }), []unkeyclient.Field{unkeyclient.FieldCredits}, false, false},
+		"roles":                 {with(func(k *unkeyclient.Key) { k.Roles = nil }), nil, true, false},
+		"permissions":           {with(func(k *unkeyclient.Key) { k.Permissions = []string{"read"} }), nil, false, true},
+	}
+	old := settingsDigest(base)
+	if len(old) != digestLen {
+		t.Fatalf("digest of %d bytes, want %d", len(old), digestLen)
+	}
+	for name, c := range cases {
+		got := changeFromDigest(old, settingsDigest(c.key))
+		if !slices.Equal(got.fields, c.fields) || got.rolesChanged != c.rolesChanged || got.permissionsChanged != c.permissionsChanged {
+			t.Errorf("%s: got %+v", name, got)
+		}
+	}
+	all := changeFromDigest("", settingsDigest(base))
+	if len(all.fields) != len(digestFieldsUpdated)+1 || !all.rolesChanged || !all.permissionsChanged {
+		t.Errorf("an unreadable digest does not update everything: %+v", all)
+	}
+}
+
+// Digests packed against a record come back by hash; a packing that does
+// not fit the record gives none.
+func TestKeysFileRecordPacking(t *testing.T) {
+	rec := migration.NewRecord()
+	rec.KeyIDs["a"], rec.KeyIDs["b"] = "key_a", "key_b"
+	r := keysFileRecord{digests: map[string]string{"a": string(make([]byte, digestLen)), "b": settingsDigest(unkeyclient.Key{Hash: "b"})}}
+	r.pack(rec)
+	back := keysFileRecord{Packed: r.Packed}
+	if got := back.digestsBy(rec); got["b"] != r.digests["b"] || len(got) != 2 {
+		t.Errorf("unpacked %v", got)
+	}
+	rec.KeyIDs["c"] = "key_c"
+	if got := (&keysFileRecord{Packed: r.Packed}).digestsBy(rec); len(got) != 0 {
+		t.Errorf("a packing of 2 digests read against 3 hashes gave %d", len(got))
+	}
+}
