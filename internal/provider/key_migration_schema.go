@@ -257,28 +257,34 @@ func keySettingsAttributes() map[string]schema.Attribute {
 			Optional:    true,
 			Validators:  []validator.List{listvalidator.SizeAtMost(50), uniqueRatelimitNamesValidator{}},
 			NestedObject: schema.NestedAttributeObject{
-				Attributes: map[string]schema.Attribute{
-					"name": schema.StringAttribute{
-						Description: "The rate limit's name (3–128 characters), used to select it when verifying.",
-						Required:    true,
-						Validators:  []validator.String{stringvalidator.LengthBetween(3, 128)},
-					},
-					"limit": schema.Int64Attribute{
-						Description: "Requests allowed per window (1 or more).",
-						Required:    true,
-						Validators:  []validator.Int64{int64validator.AtLeast(1)},
-					},
-					"duration": schema.StringAttribute{
-						Description: "The window, as a Go duration such as `1s`, `1m` or `24h` (at least `1s`, whole milliseconds).",
-						Required:    true,
-						Validators:  []validator.String{ratelimitDurationValidator{}},
-					},
-					"auto_apply": schema.BoolAttribute{
-						Description: "Whether verifications use this limit without naming it. Unset means `false`.",
-						Optional:    true,
-					},
-				},
+				Attributes: ratelimitAttributes(schema.BoolAttribute{
+					Description: "Whether verifications use this limit without naming it. Unset means `false`.",
+					Optional:    true,
+				}),
 			},
 		},
+	}
+}
+
+// ratelimitAttributes are the attributes of one rate limit, in a key's list
+// or an identity's set; they differ only in how auto_apply is unset.
+func ratelimitAttributes(autoApply schema.BoolAttribute) map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"name": schema.StringAttribute{
+			Description: "The rate limit's name (3–128 characters), used to select it when verifying.",
+			Required:    true,
+			Validators:  []validator.String{stringvalidator.LengthBetween(3, 128)},
+		},
+		"limit": schema.Int64Attribute{
+			Description: "Requests allowed per window (1 or more).",
+			Required:    true,
+			Validators:  []validator.Int64{int64validator.AtLeast(1)},
+		},
+		"duration": schema.StringAttribute{
+			Description: "The window, as a Go duration such as `1s`, `1m` or `24h` (at least `1s`, whole milliseconds).",
+			Required:    true,
+			Validators:  []validator.String{ratelimitDurationValidator{}},
+		},
+		"auto_apply": autoApply,
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
@@ -169,8 +170,19 @@ func (uniqueRatelimitNamesValidator) ValidateList(_ context.Context, req validat
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
+	for i, name := range repeatedRatelimitNames(req.ConfigValue.Elements()) {
+		at := req.Path.AtListIndex(i).AtName("name")
+		resp.Diagnostics.AddAttributeError(at, "Duplicate rate limit name",
+			fmt.Sprintf("%s: the rate limit name %q is used twice in this key; verifications select rate limits by name, so each must be unique.", at, name))
+	}
+}
+
+// repeatedRatelimitNames maps the index of every rate limit whose known name
+// an earlier one already has to that name.
+func repeatedRatelimitNames(elems []attr.Value) map[int]string {
+	repeated := map[int]string{}
 	seen := map[string]bool{}
-	for i, elem := range req.ConfigValue.Elements() {
+	for i, elem := range elems {
 		obj, ok := elem.(basetypes.ObjectValue)
 		if !ok || obj.IsNull() || obj.IsUnknown() {
 			continue
@@ -180,9 +192,9 @@ func (uniqueRatelimitNamesValidator) ValidateList(_ context.Context, req validat
 			continue
 		}
 		if seen[name.ValueString()] {
-			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i).AtName("name"), "Duplicate rate limit name",
-				fmt.Sprintf("%s: the rate limit name %q is used twice in this key; verifications select rate limits by name, so each must be unique.", req.Path.AtListIndex(i).AtName("name"), name.ValueString()))
+			repeated[i] = name.ValueString()
 		}
 		seen[name.ValueString()] = true
 	}
+	return repeated
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-jsontypes/jsontypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -25,7 +24,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
 )
@@ -100,29 +98,12 @@ func ratelimitSetAttribute(description string) schema.SetNestedAttribute {
 		Optional:    true,
 		Validators:  []validator.Set{setvalidator.SizeAtMost(50), uniqueRatelimitNamesInSet{}},
 		NestedObject: schema.NestedAttributeObject{
-			Attributes: map[string]schema.Attribute{
-				"name": schema.StringAttribute{
-					Description: "The rate limit's name (3–128 characters), used to select it when verifying.",
-					Required:    true,
-					Validators:  []validator.String{stringvalidator.LengthBetween(3, 128)},
-				},
-				"limit": schema.Int64Attribute{
-					Description: "Requests allowed per window (1 or more).",
-					Required:    true,
-					Validators:  []validator.Int64{int64validator.AtLeast(1)},
-				},
-				"duration": schema.StringAttribute{
-					Description: "The window, as a Go duration such as `1s`, `1m` or `24h` (at least `1s`, whole milliseconds).",
-					Required:    true,
-					Validators:  []validator.String{ratelimitDurationValidator{}},
-				},
-				"auto_apply": schema.BoolAttribute{
-					Description: "Whether verifications use this limit without naming it. Defaults to `false`.",
-					Optional:    true,
-					Computed:    true,
-					Default:     booldefault.StaticBool(false),
-				},
-			},
+			Attributes: ratelimitAttributes(schema.BoolAttribute{
+				Description: "Whether verifications use this limit without naming it. Defaults to `false`.",
+				Optional:    true,
+				Computed:    true,
+				Default:     booldefault.StaticBool(false),
+			}),
 		},
 	}
 }
@@ -144,21 +125,9 @@ func (uniqueRatelimitNamesInSet) ValidateSet(_ context.Context, req validator.Se
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	seen := map[string]bool{}
-	for _, elem := range req.ConfigValue.Elements() {
-		obj, ok := elem.(basetypes.ObjectValue)
-		if !ok || obj.IsNull() || obj.IsUnknown() {
-			continue
-		}
-		name, _ := obj.Attributes()["name"].(types.String)
-		if name.IsNull() || name.IsUnknown() {
-			continue
-		}
-		if seen[name.ValueString()] {
-			resp.Diagnostics.AddAttributeError(req.Path, "Duplicate rate limit name",
-				fmt.Sprintf("%s: the rate limit name %q is used twice; verifications select rate limits by name, so each must be unique.", req.Path, name.ValueString()))
-		}
-		seen[name.ValueString()] = true
+	for _, name := range repeatedRatelimitNames(req.ConfigValue.Elements()) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Duplicate rate limit name",
+			fmt.Sprintf("%s: the rate limit name %q is used twice; verifications select rate limits by name, so each must be unique.", req.Path, name))
 	}
 }
 
