@@ -112,8 +112,8 @@ func (r *keyMigrationResource) Schema(_ context.Context, _ resource.SchemaReques
 			"keys_file": schema.StringAttribute{
 				Description: "The keys to migrate as a path to a JSON file in the same format as `keys_json`, typically `\"${path.module}/keys.json\"`, with `keys_file_sha256`. " +
 					"The provider reads the file itself, so the keys never pass through Terraform's plan or state: the input for exports of thousands of keys " +
-					"(measured on 2 shared CPU cores against Unkey's server time, 100,000 keys: apply 21 s where a raw client takes 9 s, a plan that changes nothing 3.7 s, " +
-					"against 24 s and 13 s through `keys_json`). " +
+					"(measured on 2 CPU cores against Unkey's server time, 100,000 keys: apply 14 s where a raw client takes 8 s, a plan that changes nothing 2 s, " +
+					"against 21 s and 15 s through `keys_json`). " +
 					"The file is read and checked at plan time only when `keys_file_sha256` changes (or the last apply did not finish); " +
 					"the state keeps the key IDs and a short digest of each key's settings, so later applies send only added hashes and update only changed keys.",
 				Optional: true,
