@@ -695,7 +695,7 @@ func confirmAPIVisible(ctx context.Context, client *unkeyclient.Client, state ke
 // explainAPINotFound adds both possible causes to a 404 for the API.
 func explainAPINotFound(err error, state keyMigrationModel, rec migrationRecord) error {
 	var apiErr *unkeyclient.APIError
-	if !errors.As(err, &apiErr) || apiErr.Status != 404 || !strings.Contains(apiErr.Type, "api_not_found") {
+	if !errors.As(err, &apiErr) || !apiErr.IsAPINotFound() {
 		return err
 	}
 	return fmt.Errorf("%w\n\n%s", err, apiNotFoundDetail(state, rec, err, false))
@@ -719,7 +719,7 @@ func (r *keyMigrationResource) applySettings(ctx context.Context, client *unkeyc
 
 func isKeyNotFound(err error) bool {
 	var apiErr *unkeyclient.APIError
-	return errors.As(err, &apiErr) && apiErr.Status == 404 && strings.Contains(apiErr.Type, "key_not_found")
+	return errors.As(err, &apiErr) && apiErr.IsKeyNotFound()
 }
 
 // keyNotFoundExplanation explains a 404 for a migrated key: deleted outside

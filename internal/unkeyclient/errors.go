@@ -82,6 +82,12 @@ func (e *APIError) IsAPINotFound() bool {
 	return e.Status == http.StatusNotFound && strings.Contains(e.Type, "api_not_found")
 }
 
+// IsKeyNotFound reports whether err says the key is unknown to the root key
+// (deleted, or of another workspace).
+func (e *APIError) IsKeyNotFound() bool {
+	return e.Status == http.StatusNotFound && strings.Contains(e.Type, "key_not_found")
+}
+
 // PermissionsDocs is where the provider's documentation lists the root key
 // permissions each operation needs.
 const PermissionsDocs = "https://registry.terraform.io/providers/unkeyed/unkey/latest/docs#root-key-permissions"
