@@ -130,7 +130,9 @@ func (r *keyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 	resp.Schema = schema.Schema{
 		Description: "A key that Unkey creates (`keys.createKey`), with its settings updated in place like a migrated key's " +
 			"(`keys.updateKey`, `keys.setRoles`, `keys.setPermissions`). Its plaintext is in the `key` attribute, and so in state. " +
-			"A key deleted outside Terraform leaves state with a warning and is created again, with a new plaintext. " +
+			"A key deleted outside Terraform leaves state with a warning and is created again, with a new plaintext; " +
+			"but a 404 for a key whose API is not found either (Unkey's answer for a root key of another workspace too) never removes it from state, " +
+			"and a destroy then fails without deleting anything (`terraform state rm` or a `removed` block lets go of it). " +
 			"Import with `terraform import unkey_key.<name> <key ID>` or `<API ID>/<key ID>`; " +
 			"an import cannot read the key's plaintext, `prefix`, `byte_length` or `recoverable`, so the next apply records them from the configuration without replacing the key.",
 		Attributes: attrs,
@@ -219,7 +221,17 @@ func (r *keyResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	}
 	info, err := client.GetKey(ctx, state.ID.ValueString())
 	if unkeyclient.IsNotFound(err) {
-		goneFromUnkey(ctx, resp, "key", state.ID.ValueString())
+		apiErr := keyGone(ctx, client, state.APIID)
+		switch {
+		case apiErr == nil:
+			goneFromUnkey(ctx, resp, "key", state.ID.ValueString())
+		case unkeyclient.IsNotFound(apiErr):
+			resp.Diagnostics.AddWarning("Unkey key not found with this root key", r.notFoundDetail(state, err,
+				"Meanwhile the key stays in state, with its plaintext: a 404 never removes it, and no other key is created."))
+		default:
+			resp.Diagnostics.AddError("Could not read the Unkey key",
+				fmt.Sprintf("%s; checking whether the root key sees the key's API then failed: %s", err, apiErr))
+		}
 		return
 	}
 	if err != nil {
@@ -327,9 +339,46 @@ func (r *keyResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := client.DeleteKey(ctx, state.ID.ValueString()); err != nil {
+	err := client.DeleteKey(ctx, state.ID.ValueString())
+	if unkeyclient.IsNotFound(err) {
+		if apiErr := keyGone(ctx, client, state.APIID); apiErr != nil {
+			resp.Diagnostics.AddError("Unkey key not found with this root key", r.notFoundDetail(state, err,
+				"Nothing was deleted, and the key stays in state: a 404 does not prove it deleted."))
+			return
+		}
+		err = nil // the root key sees the key's API: the key is gone already
+	}
+	if err != nil {
 		resp.Diagnostics.AddError("Could not delete the Unkey key", err.Error())
 	}
+}
+
+// keyGone tells whether a 404 for a key proves it deleted: it does when the
+// root key sees the key's API (a 403 for it too: Unkey checks permissions
+// only on what is of the root key's workspace), and it returns why not
+// otherwise. Unkey answers 404 for a key of another workspace as well.
+// A key imported by its ID alone has no api_id until the next apply: its
+// 404 is taken as before, so that importing a missing key fails.
+func keyGone(ctx context.Context, client *unkeyclient.Client, apiID types.String) error {
+	if apiID.ValueString() == "" {
+		return nil // imported without it, until the next apply: nothing to check against
+	}
+	if _, err := client.GetAPI(ctx, apiID.ValueString()); err != nil && !unkeyclient.IsForbidden(err) {
+		return err
+	}
+	return nil
+}
+
+// notFoundDetail explains a 404 for a key whose API the root key does not
+// see either: the key may be deleted, or of another workspace.
+func (r *keyResource) notFoundDetail(state keyModel, err error, meanwhile string) string {
+	return fmt.Sprintf("The key %s was not found with the root key from %s (%s), and neither was its API %s.\n\n"+
+		"Unkey answers the same in two cases, and nothing in its answer tells them apart:\n"+
+		"- The root key belongs to another workspace than the key (for example a staging root key in a production pipeline): "+
+		"configure the root key of the key's workspace. Nothing else needs to change.\n"+
+		"- The key (or its API) was deleted in Unkey: to let go of it deliberately, run `terraform state rm` on this unkey_key, "+
+		"or replace its resource block with a `removed` block (Terraform 1.7+).\n\n%s",
+		state.ID.ValueString(), r.data.rootKeySource, err, state.APIID.ValueString(), meanwhile)
 }
 
 // ImportState takes a key ID, or <API ID>/<key ID>: Unkey's keys.getKey
@@ -343,6 +392,13 @@ func (r *keyResource) ImportState(ctx context.Context, req resource.ImportStateR
 		resp.Diagnostics.AddError("Invalid import ID",
 			fmt.Sprintf("Expected a key ID such as key_1234, or <API ID>/<key ID> such as api_1234/key_1234; got %q.", req.ID))
 		return
+	}
+	if apiID != "" && r.data != nil && r.data.client != nil {
+		// Read keeps a key whose API is not found either: an import must not.
+		if _, err := r.data.client.GetKey(ctx, keyID); err != nil {
+			resp.Diagnostics.AddError("Cannot import the Unkey key", fmt.Sprintf("Reading the key %s failed: %s", keyID, err))
+			return
+		}
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), keyID)...)
 	if apiID != "" {

@@ -47,10 +47,7 @@ func (c *Client) DeleteAPI(ctx context.Context, apiID string) error {
 		_, err := c.sdk.Apis.DeleteAPI(ctx, components.V2ApisDeleteAPIRequestBody{APIID: apiID})
 		return err
 	})
-	if IsNotFound(err) && out.earlierAttemptMayHaveTakenEffect {
-		return nil
-	}
-	return err
+	return deletedByAnEarlierAttempt(out, err)
 }
 
 // KeyInfo is a key as Unkey describes it.
