@@ -352,7 +352,7 @@ func TestAccKeyMigration_replacementRefusedOnceTheAPIIsNotFound(t *testing.T) {
 	u.deleteAPI(t, u.Seed.APIID)
 	u.ResetRequests()
 	o, err := w.Run("apply", "replace.tfplan")
-	if err == nil || !strings.Contains(flatten(o), "Refusing to replace a key migration whose API was not found") {
+	if err == nil || !strings.Contains(flatten(o), "Refusing to replace a key migration whose API the root key does not see") {
 		t.Fatalf("the saved replacement was not refused once the API is not found (err %v):\n%s", err, o)
 	}
 	for _, p := range []string{"would forget the key IDs", "another workspace", "terraform state rm", "3 key IDs"} {

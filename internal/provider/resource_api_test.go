@@ -258,7 +258,7 @@ resource "unkey_key_migration" "test" {
 		t.Fatalf("terraform state rm: %v\n%s", err, o)
 	}
 	o, err = w.Run("apply", "-auto-approve")
-	if err == nil || !strings.Contains(flatten(o), "Refusing to replace a key migration whose API was not found") {
+	if err == nil || !strings.Contains(flatten(o), "Refusing to replace a key migration whose API the root key does not see") {
 		t.Fatalf("the replacement of the migration whose API is not found was not refused (err %v):\n%s", err, o)
 	}
 	if w.State("unkey_api.test") != nil {

@@ -225,8 +225,8 @@ func (r *keyResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		switch {
 		case apiErr == nil:
 			goneFromUnkey(ctx, resp, "key", state.ID.ValueString())
-		case unkeyclient.IsNotFound(apiErr):
-			resp.Diagnostics.AddWarning("Unkey key not found with this root key", r.notFoundDetail(state, err,
+		case unkeyclient.IsNotFound(apiErr), unkeyclient.IsForbidden(apiErr):
+			resp.Diagnostics.AddWarning("Unkey key not found with this root key", r.notFoundDetail(state, err, apiErr,
 				"Meanwhile the key stays in state, with its plaintext: a 404 never removes it, and no other key is created."))
 		default:
 			resp.Diagnostics.AddError("Could not read the Unkey key",
@@ -342,7 +342,7 @@ func (r *keyResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 	err := client.DeleteKey(ctx, state.ID.ValueString())
 	if unkeyclient.IsNotFound(err) {
 		if apiErr := keyGone(ctx, client, state.APIID); apiErr != nil {
-			resp.Diagnostics.AddError("Unkey key not found with this root key", r.notFoundDetail(state, err,
+			resp.Diagnostics.AddError("Unkey key not found with this root key", r.notFoundDetail(state, err, apiErr,
 				"Nothing was deleted, and the key stays in state: a 404 does not prove it deleted."))
 			return
 		}
@@ -354,31 +354,35 @@ func (r *keyResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 }
 
 // keyGone tells whether a 404 for a key proves it deleted: it does when the
-// root key sees the key's API (a 403 for it too: Unkey checks permissions
-// only on what is of the root key's workspace), and it returns why not
-// otherwise. Unkey answers 404 for a key of another workspace as well.
+// root key sees the key's API, and it returns why not otherwise. Unkey
+// answers 404 for a key of another workspace as well, and checks read_api
+// before it looks an API up, so a 403 for the API proves nothing
+// (svc/api/routes/v2_keys_get_key/handler.go, v2_apis_get_api/handler.go).
 // A key imported by its ID alone has no api_id until the next apply: its
 // 404 is taken as before, so that importing a missing key fails.
 func keyGone(ctx context.Context, client *unkeyclient.Client, apiID types.String) error {
 	if apiID.ValueString() == "" {
 		return nil // imported without it, until the next apply: nothing to check against
 	}
-	if _, err := client.GetAPI(ctx, apiID.ValueString()); err != nil && !unkeyclient.IsForbidden(err) {
-		return err
-	}
-	return nil
+	_, err := client.GetAPI(ctx, apiID.ValueString())
+	return err
 }
 
 // notFoundDetail explains a 404 for a key whose API the root key does not
-// see either: the key may be deleted, or of another workspace.
-func (r *keyResource) notFoundDetail(state keyModel, err error, meanwhile string) string {
-	return fmt.Sprintf("The key %s was not found with the root key from %s (%s), and neither was its API %s.\n\n"+
+// see either (apiErr): the key may be deleted, or of another workspace.
+func (r *keyResource) notFoundDetail(state keyModel, err, apiErr error, meanwhile string) string {
+	api := fmt.Sprintf("and neither was its API %s", state.APIID.ValueString())
+	if unkeyclient.IsForbidden(apiErr) {
+		api = fmt.Sprintf("and the root key may not read its API %s (apis.getApi answered 403: no read_api permission; Unkey checks it before looking the API up), "+
+			"so nothing tells whether the root key is of the key's workspace: granting it api.*.read_api would", state.APIID.ValueString())
+	}
+	return fmt.Sprintf("The key %s was not found with the root key from %s (%s), %s.\n\n"+
 		"Unkey answers the same in two cases, and nothing in its answer tells them apart:\n"+
 		"- The root key belongs to another workspace than the key (for example a staging root key in a production pipeline): "+
 		"configure the root key of the key's workspace. Nothing else needs to change.\n"+
 		"- The key (or its API) was deleted in Unkey: to let go of it deliberately, run `terraform state rm` on this unkey_key, "+
 		"or replace its resource block with a `removed` block (Terraform 1.7+).\n\n%s",
-		state.ID.ValueString(), r.data.rootKeySource, err, state.APIID.ValueString(), meanwhile)
+		state.ID.ValueString(), r.data.rootKeySource, err, api, meanwhile)
 }
 
 // ImportState takes a key ID, or <API ID>/<key ID>: Unkey's keys.getKey

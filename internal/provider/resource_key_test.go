@@ -321,28 +321,34 @@ resource "unkey_key" "test" {
 		}
 	}
 
-	u.ResetRequests()
-	w.WriteConfig(withOtherWorkspaceRootKey(u, cfg))
-	o, err := w.Run("apply", "-auto-approve")
-	if err != nil {
-		t.Fatalf("apply of an unchanged configuration with the other workspace's root key: %v\n%s", err, o)
-	}
-	for _, p := range []string{"Warning: Unkey key not found with this root key", "The key " + id + " was not found with the root key from root_key",
-		"neither was its API " + u.Seed.APIID, "another workspace", "was deleted", "terraform state rm", "removed", "No changes"} {
-		if !strings.Contains(flatten(o), p) {
-			t.Errorf("the apply does not say %q:\n%s", p, o)
+	// Without read_api, Unkey answers 403 for the API whatever its
+	// workspace: that proves nothing either.
+	const keysOnly = "unkey_local_root_staging_keys_only_Pq3Zt8"
+	u.AddRootKey("ws_staging", keysOnly, "api.*.read_key", "api.*.delete_key")
+	for rootKey, says := range map[string]string{otherWorkspaceRootKey: "neither was its API " + u.Seed.APIID, keysOnly: "the root key may not read its API " + u.Seed.APIID} {
+		u.ResetRequests()
+		w.WriteConfig(strings.Replace(cfg, u.Seed.RootKey, rootKey, 1))
+		o, err := w.Run("apply", "-auto-approve")
+		if err != nil {
+			t.Fatalf("apply of an unchanged configuration with a root key of the other workspace: %v\n%s", err, o)
 		}
-	}
-	kept("an apply with the other workspace's root key")
+		for _, p := range []string{"Warning: Unkey key not found with this root key", "The key " + id + " was not found with the root key from root_key",
+			says, "another workspace", "was deleted", "terraform state rm", "removed", "No changes"} {
+			if !strings.Contains(flatten(o), p) {
+				t.Errorf("the apply does not say %q:\n%s", p, o)
+			}
+		}
+		kept("an apply with a root key of the other workspace")
 
-	o, err = w.Run("destroy", "-auto-approve")
-	if err == nil || !strings.Contains(flatten(o), "Nothing was deleted, and the key stays in state") {
-		t.Fatalf("the destroy with the other workspace's root key did not fail saying so (err %v):\n%s", err, o)
+		o, err = w.Run("destroy", "-auto-approve")
+		if err == nil || !strings.Contains(flatten(o), "Nothing was deleted, and the key stays in state") {
+			t.Fatalf("the destroy with a root key of the other workspace did not fail saying so (err %v):\n%s", err, o)
+		}
+		if strings.Contains(o, rootKey) {
+			t.Error("the destroy prints the root key")
+		}
+		kept("a destroy with a root key of the other workspace")
 	}
-	if strings.Contains(o, otherWorkspaceRootKey) {
-		t.Error("the destroy prints the root key")
-	}
-	kept("a destroy with the other workspace's root key")
 
 	w.WriteConfig(cfg)
 	if o, err := w.Run("plan", "-detailed-exitcode"); err != nil {

@@ -281,3 +281,19 @@ func differingStrings(a, b map[string]any) []string {
 	}
 	return out
 }
+
+// Unkey checks read_api (delete_api) for the API ID asked about before it
+// looks the API up: without it, a root key gets 403 for an API of another
+// workspace and for one that does not exist alike, so a 403 proves nothing
+// of the workspace (svc/api/routes/v2_apis_get_api/handler.go).
+func TestAForbiddenAPIProvesNothingOfItsWorkspace(t *testing.T) {
+	e := newEnv(t)
+	e.srv.AddRootKey("ws_2", "root_2_keys_only", "api.*.read_key", "api.*.delete_key")
+	for _, path := range []string{"/v2/apis.getApi", "/v2/apis.deleteApi"} {
+		theirs := e.postAs("Bearer root_2_keys_only", path, map[string]any{"apiId": e.seed.APIID})
+		absent := e.postAs("Bearer root_2_keys_only", path, map[string]any{"apiId": "api_missing"})
+		theirs.problem(t, 403, TypeInsufficientPermissions)
+		absent.problem(t, 403, TypeInsufficientPermissions)
+	}
+	e.post("/v2/apis.getApi", map[string]any{"apiId": e.seed.APIID}).ok(t, nil)
+}
