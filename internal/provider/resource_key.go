@@ -84,6 +84,9 @@ func (r *keyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 		},
 	}
 	attrs["roles"] = withDescription(attrs["roles"], "Roles the key has, by name (at most 100). They must exist: declare them with `unkey_role` and refer to `unkey_role.<name>.name`.")
+	attrs["permissions"] = withDescription(attrs["permissions"], "Permissions to give the key directly (at most 1000, each 1–128 characters of letters, digits and `_:-.*`); "+
+		"Unkey creates permissions that do not exist yet. Unkey answers a key's permissions together with those its roles grant, without telling them apart, "+
+		"so the provider keeps only the configured ones: one removed outside Terraform shows as a change, one given outside Terraform does not. Unset leaves them unmanaged.")
 	attrs["id"] = schema.StringAttribute{
 		Description:   "The key's ID, such as `key_1234` (not the key itself).",
 		Computed:      true,
@@ -238,14 +241,50 @@ func (r *keyResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		resp.Diagnostics.AddError("Could not read the Unkey key", err.Error())
 		return
 	}
-	resp.Diagnostics.Append(state.setFrom(ctx, info)...)
+	imported, diags := req.Private.GetKey(ctx, importedKey)
+	resp.Diagnostics.Append(diags...)
+	if len(imported) > 0 {
+		// Nothing tells an imported key's own permissions from its roles': take all.
+		state.Permissions = types.SetNull(types.StringType)
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, importedKey, nil)...)
+	}
+	resp.Diagnostics.Append(state.setFrom(ctx, info, len(imported) > 0)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// importedKey marks in private state a key just imported, for its first Read.
+const importedKey = "imported"
+
+// ownPermissions picks the key's own permissions out of what keys.getKey
+// answers: Unkey adds those the key's roles grant, without saying which
+// (svc/api/routes/v2_keys_get_key/handler.go, "combine direct + role
+// permissions"). Without reading every role, the provider keeps of the prior
+// value what Unkey still has: the removal of a configured permission shows,
+// a permission given outside Terraform does not. After an import, all.
+func ownPermissions(answered []string, prior types.Set, imported bool) types.Set {
+	if imported || prior.IsUnknown() {
+		return stringSetOf(answered, types.SetNull(types.StringType))
+	}
+	if prior.IsNull() {
+		return prior
+	}
+	has := make(map[string]bool, len(answered))
+	for _, p := range answered {
+		has[p] = true
+	}
+	var kept []string
+	for _, e := range prior.Elements() {
+		if v, ok := e.(types.String); ok && has[v.ValueString()] {
+			kept = append(kept, v.ValueString())
+		}
+	}
+	return stringSetOf(kept, prior)
 }
 
 // setFrom records what Unkey has, keeping the prior spelling of values that
 // mean the same (an unset enabled that is true, the same instant written
 // another way, ...).
-func (m *keyModel) setFrom(ctx context.Context, info unkeyclient.KeyInfo) diag.Diagnostics {
+func (m *keyModel) setFrom(ctx context.Context, info unkeyclient.KeyInfo, imported bool) diag.Diagnostics {
 	var diags diag.Diagnostics
 	m.Name, m.ExternalID = types.StringPointerValue(info.Name), types.StringPointerValue(info.ExternalID)
 	meta, err := metaValue(info.Meta, m.Meta)
@@ -254,7 +293,7 @@ func (m *keyModel) setFrom(ctx context.Context, info unkeyclient.KeyInfo) diag.D
 	}
 	m.Meta = meta
 	m.Roles = stringSetOf(info.Roles, m.Roles)
-	m.Permissions = stringSetOf(info.Permissions, m.Permissions)
+	m.Permissions = ownPermissions(info.Permissions, m.Permissions, imported)
 	m.Expires = expiresValue(info.ExpiresMs, m.Expires)
 	if !m.Enabled.IsNull() || !info.Enabled {
 		m.Enabled = types.BoolValue(info.Enabled)
@@ -404,6 +443,7 @@ func (r *keyResource) ImportState(ctx context.Context, req resource.ImportStateR
 			return
 		}
 	}
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, importedKey, []byte("true"))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), keyID)...)
 	if apiID != "" {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("api_id"), apiID)...)

@@ -361,3 +361,52 @@ resource "unkey_key" "test" {
 		t.Fatal("the destroy with the workspace's root key left the key")
 	}
 }
+
+// Unkey's keys.getKey answers a key's permissions together with those its
+// roles grant. Those are not the key's own: they must not show as a change.
+func TestAccKey_rolePermissionsAreNotItsOwn(t *testing.T) {
+	t.Parallel()
+	u := startLocalUnkey(t)
+	cfg := func(permissions string) string {
+		return u.providerBlock() + fmt.Sprintf(`
+resource "unkey_role" "reader" {
+  name        = "reader"
+  permissions = ["documents.read", "invoices.read"]
+}
+
+resource "unkey_key" "test" {
+  api_id = %q
+  roles  = [unkey_role.reader.name]
+%s
+}
+`, u.Seed.APIID, permissions)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg(""), ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("unkey_key.test", tfjsonpath.New("permissions"), knownvalue.Null()),
+			}},
+			{Config: cfg(`  permissions = ["invoices.read", "invoices.write"]`), ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("unkey_key.test", tfjsonpath.New("permissions"),
+					knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("invoices.read"), knownvalue.StringExact("invoices.write")})),
+			}},
+			{
+				// Removed outside Terraform: the plan puts it back.
+				PreConfig: func() {
+					var id string
+					for _, k := range u.Keys(u.Seed.APIID) {
+						id = k.ID
+					}
+					if err := u.client(t).SetPermissions(context.Background(), id, []string{"invoices.read"}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg(`  permissions = ["invoices.read", "invoices.write"]`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("unkey_key.test", plancheck.ResourceActionUpdate)},
+				},
+			},
+		},
+	})
+}

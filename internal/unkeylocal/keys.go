@@ -342,8 +342,15 @@ func (s *Server) keyResponseOf(k *keyRec) keyResponse {
 	if k.expires != nil {
 		out.Expires = *k.expires
 	}
-	for _, p := range k.permissions {
-		out.Permissions = append(out.Permissions, p.slug)
+	// Direct permissions and those the key's roles grant, once each, as
+	// Unkey answers them (svc/api/routes/v2_keys_get_key/handler.go,
+	// v2_apis_list_keys/handler.go: "combine direct + role permissions").
+	seen := map[string]bool{}
+	for _, slug := range append(k.permissionSlugs(), k.rolePermissionSlugs()...) {
+		if !seen[slug] {
+			seen[slug] = true
+			out.Permissions = append(out.Permissions, slug)
+		}
 	}
 	for _, r := range k.roles {
 		out.Roles = append(out.Roles, r.name)

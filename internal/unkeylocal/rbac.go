@@ -303,6 +303,15 @@ func (s *Server) setRolePermissions(c *call) (any, *problem) {
 	return s.permissionsData(r.permissions), nil
 }
 
+// permissionSlugs returns the slugs of the key's direct permissions.
+func (k *keyRec) permissionSlugs() []string {
+	out := make([]string, len(k.permissions))
+	for i, p := range k.permissions {
+		out[i] = p.slug
+	}
+	return out
+}
+
 // rolePermissionSlugs returns the slugs a key holds through its roles.
 func (k *keyRec) rolePermissionSlugs() []string {
 	var out []string

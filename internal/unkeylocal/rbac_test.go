@@ -145,3 +145,28 @@ func TestRBACPermissionsAndWorkspaces(t *testing.T) {
 	e.post("/v2/permissions.createRole", map[string]any{"name": "x", "extra": 1}).problem(t, 400, TypeInvalidInput)
 	e.post("/v2/permissions.setRolePermissions", map[string]any{"roleId": "mine"}).problem(t, 400, TypeInvalidInput)
 }
+
+// keys.getKey answers a key's direct permissions together with those its
+// roles grant, once each (svc/api/routes/v2_keys_get_key/handler.go): a
+// client cannot tell them apart.
+func TestGetKeyAnswersRolePermissionsToo(t *testing.T) {
+	e := newEnv(t)
+	role := e.newRole()
+	var r roleData
+	e.post("/v2/permissions.getRole", map[string]any{"role": role}).ok(t, &r)
+	e.post("/v2/permissions.setRolePermissions", map[string]any{"roleId": r.ID, "permissions": []string{"documents.read", "invoices.read"}}).ok(t, nil)
+	keyID := e.freshKey()
+	e.post("/v2/keys.setRoles", map[string]any{"keyId": keyID, "roles": []string{role}}).ok(t, nil)
+	e.post("/v2/keys.setPermissions", map[string]any{"keyId": keyID, "permissions": []string{"invoices.read", "invoices.write"}}).ok(t, nil)
+	var got struct {
+		Permissions []string `json:"permissions"`
+	}
+	e.post("/v2/keys.getKey", map[string]any{"keyId": keyID}).ok(t, &got)
+	slices.Sort(got.Permissions)
+	if want := []string{"documents.read", "invoices.read", "invoices.write"}; !slices.Equal(got.Permissions, want) {
+		t.Errorf("permissions %v, want %v", got.Permissions, want)
+	}
+	if k, _ := e.srv.KeyByID(keyID); len(k.Permissions) != 2 {
+		t.Errorf("the key's direct permissions are %v, want the 2 set", k.Permissions)
+	}
+}
