@@ -82,7 +82,7 @@ var permissionFixtures = map[string]func(e *env) target{
 		return target{map[string]any{"role": e.newRole()}, "", false}
 	},
 	"/v2/permissions.setRolePermissions": func(e *env) target {
-		return target{map[string]any{"roleId": e.newRole(), "permissions": []string{e.newPermission()}}, "", false}
+		return target{map[string]any{"roleId": e.newRoleID(), "permissions": []string{e.newPermission()}}, "", false}
 	},
 	"/v2/identities.createIdentity": func(e *env) target {
 		return target{map[string]any{"externalId": newID("ext")}, "", false}
@@ -132,7 +132,7 @@ var conditionFixtures = map[string]map[condition]func(e *env) target{
 	},
 	"/v2/permissions.setRolePermissions": {
 		createsPermission: func(e *env) target {
-			return target{map[string]any{"roleId": e.newRole(), "permissions": []string{newID("new")}}, "", false}
+			return target{map[string]any{"roleId": e.newRoleID(), "permissions": []string{newID("new")}}, "", false}
 		},
 	},
 }
@@ -150,6 +150,16 @@ func (e *env) newRole() string {
 	name := newID("role")
 	e.srv.AddRole(e.seed.WorkspaceID, name)
 	return name
+}
+
+// newRoleID creates a role in the seeded workspace and returns its ID,
+// which permissions.setRolePermissions takes (not a name).
+func (e *env) newRoleID() string {
+	var r struct {
+		RoleID string `json:"roleId"`
+	}
+	e.post("/v2/permissions.createRole", map[string]any{"name": newID("role")}).ok(e.t, &r)
+	return r.RoleID
 }
 
 // newIdentity creates an identity in the seeded workspace and returns its

@@ -18,12 +18,12 @@ type crossCase struct {
 // seeded is what the seeded workspace holds, and the other workspace's own
 // API, migration, key and role, for the requests of crossCases.
 type seeded struct {
-	keyID, raw                   string
-	permSlug, permID             string
-	roleName, roleID             string
-	identityExt, identityID      string
-	otherKeyID, otherRoleName    string
-	otherAPIID, otherMigrationID string
+	keyID, raw                             string
+	permSlug, permID                       string
+	roleName, roleID                       string
+	identityExt, identityID                string
+	otherKeyID, otherRoleName, otherRoleID string
+	otherAPIID, otherMigrationID           string
 	// e makes a fresh thing of the seeded workspace for each create, which
 	// then takes its name in the other workspace.
 	e *env
@@ -96,8 +96,8 @@ var crossCases = map[string]func(s seeded) []crossCase{
 		return []crossCase{
 			{"their role by name", map[string]any{"roleId": s.roleName, "permissions": []string{"p"}}, map[string]any{"roleId": "role_missing", "permissions": []string{"p"}}, false},
 			{"their role by ID", map[string]any{"roleId": s.roleID, "permissions": []string{"p"}}, map[string]any{"roleId": "role_missing00000", "permissions": []string{"p"}}, false},
-			{"their permission's slug", map[string]any{"roleId": s.otherRoleName, "permissions": []string{s.e.newPermission()}},
-				map[string]any{"roleId": s.otherRoleName, "permissions": []string{newID("perm")}}, true},
+			{"their permission's slug", map[string]any{"roleId": s.otherRoleID, "permissions": []string{s.e.newPermission()}},
+				map[string]any{"roleId": s.otherRoleID, "permissions": []string{newID("perm")}}, true},
 		}
 	},
 	"/v2/identities.createIdentity": func(s seeded) []crossCase {
@@ -228,6 +228,9 @@ func seedBothWorkspaces(e *env) seeded {
 	e.srv.AddAPI("ws_2", s.otherAPIID, "theirs")
 	e.srv.AddMigration("ws_2", s.otherMigrationID, AlgorithmSHA256)
 	e.srv.AddRole("ws_2", s.otherRoleName)
+	var otherRole roleData
+	e.postAs("Bearer root_2", "/v2/permissions.getRole", map[string]any{"role": s.otherRoleName}).ok(e.t, &otherRole)
+	s.otherRoleID = otherRole.ID
 	var own struct {
 		KeyID string `json:"keyId"`
 	}
