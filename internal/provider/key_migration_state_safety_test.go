@@ -328,3 +328,42 @@ func TestAccKeyMigration_unansweredHashRemovedWarns(t *testing.T) {
 		t.Fatalf("the plan after the removal is not empty and quiet (err %v):\n%s", err, o)
 	}
 }
+
+// A replacement planned while the API was seen, applied after it vanished
+// (a saved plan): the Delete half refuses, so deletion_policy = "abandon"
+// does not forget the key IDs on a 404 that proves nothing.
+func TestAccKeyMigration_replacementRefusedOnceTheAPIIsNotFound(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 to run acceptance tests")
+	}
+	u := startLocalUnkey(t)
+	u.AddAPI(u.Seed.WorkspaceID, "api_second", "second")
+	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
+	cfg := u.migrationConfig("", generatedKeys("replaced_unseen", 3))
+	w.WriteConfig(cfg)
+	if o, err := w.Run("apply", "-auto-approve"); err != nil {
+		t.Fatalf("apply: %v\n%s", err, o)
+	}
+	w.WriteConfig(strings.Replace(cfg, `api_id       = "`+u.Seed.APIID+`"`, `api_id       = "api_second"`, 1))
+	if o, err := w.Run("plan", "-out", "replace.tfplan"); err != nil {
+		t.Fatalf("plan of the replacement: %v\n%s", err, o)
+	}
+	u.deleteAPI(t, u.Seed.APIID)
+	u.ResetRequests()
+	o, err := w.Run("apply", "replace.tfplan")
+	if err == nil || !strings.Contains(flatten(o), "Refusing to replace a key migration whose API the root key does not see") {
+		t.Fatalf("the saved replacement was not refused once the API is not found (err %v):\n%s", err, o)
+	}
+	for _, p := range []string{"would forget the key IDs", "another workspace", "terraform state rm", "3 key IDs"} {
+		if !strings.Contains(flatten(o), p) {
+			t.Errorf("the refusal does not say %q:\n%s", p, o)
+		}
+	}
+	if n := len(u.RequestsTo("/v2/keys.migrateKeys")); n != 0 {
+		t.Errorf("the refused replacement sent %d keys.migrateKeys requests", n)
+	}
+	if ids := stateKeyIDs(t, w); len(ids) != 3 {
+		t.Fatalf("state holds %d key IDs after the refused replacement, want 3", len(ids))
+	}
+}

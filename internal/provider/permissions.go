@@ -87,8 +87,11 @@ var rootKeyPermissions = []permissionNeed{
 	{ID: "identity_delete", Type: "unkey_identity", What: "destroy", Endpoints: []string{"identities.getIdentity", "identities.deleteIdentity"},
 		Needs: []string{"identity.*.read_identity", "identity.*.delete_identity"}, Note: "`read_identity` for " + refreshNote},
 
+	// keys.createKey creates missing permissions without create_permission, and
+	// answers a missing create_key as 404 api_not_found (unkeyed/unkey
+	// svc/api/routes/v2_keys_create_key/handler.go).
 	{ID: "key_create", Type: "unkey_key", What: "create", Endpoints: []string{"keys.createKey"},
-		Needs: []string{"api.*.create_key"}, Also: []string{"rbac.*.create_permission"}, AlsoWhen: whenNewPermission},
+		Needs: []string{"api.*.create_key"}, Note: "Unkey answers 404 (API not found), not 403, to a root key without it; permissions the key names are created on the fly"},
 	{ID: "key_read", Type: "unkey_key", What: "plan, refresh and import", Endpoints: []string{"keys.getKey"}, Needs: []string{"api.*.read_key"}},
 	{ID: "key_update", Type: "unkey_key", What: "`name`, `external_id`, `meta`, `expires`, `enabled`, `credits` or `ratelimits` changed",
 		Endpoints: []string{"keys.getKey", "keys.updateKey"}, Needs: []string{"api.*.read_key", "api.*.update_key"}, Note: "`read_key` for " + refreshNote},

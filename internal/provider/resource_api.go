@@ -40,7 +40,10 @@ func (r *apiResource) Metadata(_ context.Context, req resource.MetadataRequest, 
 
 func (r *apiResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		Description: "An Unkey API: the namespace keys are issued and migrated into. Import with `terraform import unkey_api.<name> <api ID>`.",
+		Description: "An Unkey API: the namespace keys are issued and migrated into. Import with `terraform import unkey_api.<name> <api ID>`.\n\n" +
+			"Unkey answers 404 both for a deleted API and for an API of another workspace (a root key of the wrong workspace), so a 404 never removes the API from state: " +
+			"the plan warns, naming both causes, and creates nothing; a destroy fails without deleting anything. " +
+			"If the API was really deleted, let go of it with `terraform state rm` or a `removed` block, then apply to create it again.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Description:   "The API's ID, such as `api_1234`.",
@@ -95,9 +98,10 @@ func (r *apiResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	}
 	api, err := client.GetAPI(ctx, state.ID.ValueString())
 	if unkeyclient.IsNotFound(err) {
-		resp.Diagnostics.AddWarning("Unkey API no longer exists",
-			fmt.Sprintf("The API %s was not found in Unkey; it is removed from state and will be created again if still configured.", state.ID.ValueString()))
-		resp.State.RemoveResource(ctx)
+		// Creating it again would create it in the root key's workspace, and
+		// replace every unkey_key_migration whose api_id refers to it.
+		resp.Diagnostics.AddWarning(apiNotFoundSummary, r.notFoundDetail(state.ID.ValueString(), err,
+			"Meanwhile the API stays in state, unchanged: a 404 never removes it, and it is not created again."))
 		return
 	}
 	if err != nil {
@@ -120,11 +124,36 @@ func (r *apiResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := client.DeleteAPI(ctx, state.ID.ValueString()); err != nil {
+	err := client.DeleteAPI(ctx, state.ID.ValueString())
+	switch {
+	case unkeyclient.IsNotFound(err):
+		resp.Diagnostics.AddError(apiNotFoundSummary, r.notFoundDetail(state.ID.ValueString(), err,
+			"Nothing was deleted, and the API stays in state: a 404 does not prove it deleted."))
+	case err != nil:
 		resp.Diagnostics.AddError("Could not delete the Unkey API", err.Error())
 	}
 }
 
+// notFoundDetail explains a 404 for the API: Unkey answers an API of another
+// workspace exactly like a deleted one, so both causes are named, and only a
+// deliberate act of the user lets go of it.
+func (r *apiResource) notFoundDetail(apiID string, err error, meanwhile string) string {
+	return fmt.Sprintf("The API %s was not found with the root key from %s: Unkey answered that it does not exist (%s).\n\n"+
+		"Unkey answers the same in two cases, and nothing in its answer tells them apart:\n"+
+		"- The root key belongs to another workspace than the API (for example a staging root key in a production pipeline): "+
+		"configure the root key of the workspace that holds %s. Nothing else needs to change.\n"+
+		"- The API was deleted in Unkey, and its keys with it: to let go of it deliberately, run `terraform state rm` on this unkey_api, "+
+		"or replace its resource block with a `removed` block (Terraform 1.7+); an unkey_key_migration whose api_id refers to it keeps its key IDs until it is let go of the same way.\n\n%s",
+		apiID, r.data.rootKeySource, err, apiID, meanwhile)
+}
+
 func (r *apiResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if r.data != nil && r.data.client != nil {
+		// Read keeps an API it does not find: an import must not.
+		if _, err := r.data.client.GetAPI(ctx, req.ID); err != nil {
+			resp.Diagnostics.AddError("Cannot import the Unkey API", fmt.Sprintf("Reading the API %s failed: %s", req.ID, err))
+			return
+		}
+	}
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }

@@ -385,7 +385,12 @@ func (r *identityResource) Delete(ctx context.Context, req resource.DeleteReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := client.DeleteIdentity(ctx, state.ID.ValueString()); err != nil {
+	err := client.DeleteIdentity(ctx, state.ID.ValueString())
+	if unkeyclient.IsNotFound(err) {
+		goneAtDelete(resp, "identity", state.ID.ValueString())
+		return
+	}
+	if err != nil {
 		resp.Diagnostics.AddError("Could not delete the Unkey identity", err.Error())
 	}
 }

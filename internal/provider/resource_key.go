@@ -84,6 +84,9 @@ func (r *keyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 		},
 	}
 	attrs["roles"] = withDescription(attrs["roles"], "Roles the key has, by name (at most 100). They must exist: declare them with `unkey_role` and refer to `unkey_role.<name>.name`.")
+	attrs["permissions"] = withDescription(attrs["permissions"], "Permissions to give the key directly (at most 1000, each 1–128 characters of letters, digits and `_:-.*`); "+
+		"Unkey creates permissions that do not exist yet. Unkey answers a key's permissions together with those its roles grant, without telling them apart, "+
+		"so the provider keeps only the configured ones: one removed outside Terraform shows as a change, one given outside Terraform does not. Unset leaves them unmanaged.")
 	attrs["id"] = schema.StringAttribute{
 		Description:   "The key's ID, such as `key_1234` (not the key itself).",
 		Computed:      true,
@@ -130,7 +133,9 @@ func (r *keyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 	resp.Schema = schema.Schema{
 		Description: "A key that Unkey creates (`keys.createKey`), with its settings updated in place like a migrated key's " +
 			"(`keys.updateKey`, `keys.setRoles`, `keys.setPermissions`). Its plaintext is in the `key` attribute, and so in state. " +
-			"A key deleted outside Terraform leaves state with a warning and is created again, with a new plaintext. " +
+			"A key deleted outside Terraform leaves state with a warning and is created again, with a new plaintext; " +
+			"but a 404 for a key whose API is not found either (Unkey's answer for a root key of another workspace too) never removes it from state, " +
+			"and a destroy then fails without deleting anything (`terraform state rm` or a `removed` block lets go of it). " +
 			"Import with `terraform import unkey_key.<name> <key ID>` or `<API ID>/<key ID>`; " +
 			"an import cannot read the key's plaintext, `prefix`, `byte_length` or `recoverable`, so the next apply records them from the configuration without replacing the key.",
 		Attributes: attrs,
@@ -219,21 +224,67 @@ func (r *keyResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	}
 	info, err := client.GetKey(ctx, state.ID.ValueString())
 	if unkeyclient.IsNotFound(err) {
-		goneFromUnkey(ctx, resp, "key", state.ID.ValueString())
+		apiErr := keyGone(ctx, client, state.APIID)
+		switch {
+		case apiErr == nil:
+			goneFromUnkey(ctx, resp, "key", state.ID.ValueString())
+		case unkeyclient.IsNotFound(apiErr), unkeyclient.IsForbidden(apiErr):
+			resp.Diagnostics.AddWarning("Unkey key not found with this root key", r.notFoundDetail(state, err, apiErr,
+				"Meanwhile the key stays in state, with its plaintext: a 404 never removes it, and no other key is created."))
+		default:
+			resp.Diagnostics.AddError("Could not read the Unkey key",
+				fmt.Sprintf("%s; checking whether the root key sees the key's API then failed: %s", err, apiErr))
+		}
 		return
 	}
 	if err != nil {
 		resp.Diagnostics.AddError("Could not read the Unkey key", err.Error())
 		return
 	}
-	resp.Diagnostics.Append(state.setFrom(ctx, info)...)
+	imported, diags := req.Private.GetKey(ctx, importedKey)
+	resp.Diagnostics.Append(diags...)
+	if len(imported) > 0 {
+		// Nothing tells an imported key's own permissions from its roles': take all.
+		state.Permissions = types.SetNull(types.StringType)
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, importedKey, nil)...)
+	}
+	resp.Diagnostics.Append(state.setFrom(ctx, info, len(imported) > 0)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// importedKey marks in private state a key just imported, for its first Read.
+const importedKey = "imported"
+
+// ownPermissions picks the key's own permissions out of what keys.getKey
+// answers: Unkey adds those the key's roles grant, without saying which
+// (svc/api/routes/v2_keys_get_key/handler.go, "combine direct + role
+// permissions"). Without reading every role, the provider keeps of the prior
+// value what Unkey still has: the removal of a configured permission shows,
+// a permission given outside Terraform does not. After an import, all.
+func ownPermissions(answered []string, prior types.Set, imported bool) types.Set {
+	if imported || prior.IsUnknown() {
+		return stringSetOf(answered, types.SetNull(types.StringType))
+	}
+	if prior.IsNull() {
+		return prior
+	}
+	has := make(map[string]bool, len(answered))
+	for _, p := range answered {
+		has[p] = true
+	}
+	var kept []string
+	for _, e := range prior.Elements() {
+		if v, ok := e.(types.String); ok && has[v.ValueString()] {
+			kept = append(kept, v.ValueString())
+		}
+	}
+	return stringSetOf(kept, prior)
 }
 
 // setFrom records what Unkey has, keeping the prior spelling of values that
 // mean the same (an unset enabled that is true, the same instant written
 // another way, ...).
-func (m *keyModel) setFrom(ctx context.Context, info unkeyclient.KeyInfo) diag.Diagnostics {
+func (m *keyModel) setFrom(ctx context.Context, info unkeyclient.KeyInfo, imported bool) diag.Diagnostics {
 	var diags diag.Diagnostics
 	m.Name, m.ExternalID = types.StringPointerValue(info.Name), types.StringPointerValue(info.ExternalID)
 	meta, err := metaValue(info.Meta, m.Meta)
@@ -242,7 +293,7 @@ func (m *keyModel) setFrom(ctx context.Context, info unkeyclient.KeyInfo) diag.D
 	}
 	m.Meta = meta
 	m.Roles = stringSetOf(info.Roles, m.Roles)
-	m.Permissions = stringSetOf(info.Permissions, m.Permissions)
+	m.Permissions = ownPermissions(info.Permissions, m.Permissions, imported)
 	m.Expires = expiresValue(info.ExpiresMs, m.Expires)
 	if !m.Enabled.IsNull() || !info.Enabled {
 		m.Enabled = types.BoolValue(info.Enabled)
@@ -327,9 +378,50 @@ func (r *keyResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := client.DeleteKey(ctx, state.ID.ValueString()); err != nil {
+	err := client.DeleteKey(ctx, state.ID.ValueString())
+	if unkeyclient.IsNotFound(err) {
+		if apiErr := keyGone(ctx, client, state.APIID); apiErr != nil {
+			resp.Diagnostics.AddError("Unkey key not found with this root key", r.notFoundDetail(state, err, apiErr,
+				"Nothing was deleted, and the key stays in state: a 404 does not prove it deleted."))
+			return
+		}
+		err = nil // the root key sees the key's API: the key is gone already
+	}
+	if err != nil {
 		resp.Diagnostics.AddError("Could not delete the Unkey key", err.Error())
 	}
+}
+
+// keyGone tells whether a 404 for a key proves it deleted: it does when the
+// root key sees the key's API, and it returns why not otherwise. Unkey
+// answers 404 for a key of another workspace as well, and checks read_api
+// before it looks an API up, so a 403 for the API proves nothing
+// (svc/api/routes/v2_keys_get_key/handler.go, v2_apis_get_api/handler.go).
+// A key imported by its ID alone has no api_id until the next apply: its
+// 404 is taken as before, so that importing a missing key fails.
+func keyGone(ctx context.Context, client *unkeyclient.Client, apiID types.String) error {
+	if apiID.ValueString() == "" {
+		return nil // imported without it, until the next apply: nothing to check against
+	}
+	_, err := client.GetAPI(ctx, apiID.ValueString())
+	return err
+}
+
+// notFoundDetail explains a 404 for a key whose API the root key does not
+// see either (apiErr): the key may be deleted, or of another workspace.
+func (r *keyResource) notFoundDetail(state keyModel, err, apiErr error, meanwhile string) string {
+	api := fmt.Sprintf("and neither was its API %s", state.APIID.ValueString())
+	if unkeyclient.IsForbidden(apiErr) {
+		api = fmt.Sprintf("and the root key may not read its API %s (apis.getApi answered 403: no read_api permission; Unkey checks it before looking the API up), "+
+			"so nothing tells whether the root key is of the key's workspace: granting it api.*.read_api would", state.APIID.ValueString())
+	}
+	return fmt.Sprintf("The key %s was not found with the root key from %s (%s), %s.\n\n"+
+		"Unkey answers the same in two cases, and nothing in its answer tells them apart:\n"+
+		"- The root key belongs to another workspace than the key (for example a staging root key in a production pipeline): "+
+		"configure the root key of the key's workspace. Nothing else needs to change.\n"+
+		"- The key (or its API) was deleted in Unkey: to let go of it deliberately, run `terraform state rm` on this unkey_key, "+
+		"or replace its resource block with a `removed` block (Terraform 1.7+).\n\n%s",
+		state.ID.ValueString(), r.data.rootKeySource, err, api, meanwhile)
 }
 
 // ImportState takes a key ID, or <API ID>/<key ID>: Unkey's keys.getKey
@@ -344,6 +436,14 @@ func (r *keyResource) ImportState(ctx context.Context, req resource.ImportStateR
 			fmt.Sprintf("Expected a key ID such as key_1234, or <API ID>/<key ID> such as api_1234/key_1234; got %q.", req.ID))
 		return
 	}
+	if apiID != "" && r.data != nil && r.data.client != nil {
+		// Read keeps a key whose API is not found either: an import must not.
+		if _, err := r.data.client.GetKey(ctx, keyID); err != nil {
+			resp.Diagnostics.AddError("Cannot import the Unkey key", fmt.Sprintf("Reading the key %s failed: %s", keyID, err))
+			return
+		}
+	}
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, importedKey, []byte("true"))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), keyID)...)
 	if apiID != "" {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("api_id"), apiID)...)

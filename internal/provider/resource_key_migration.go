@@ -495,6 +495,12 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, plannedDestroyKey, nil)...)
 	var plan, state keyMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if !resp.Diagnostics.HasError() && replaces(plan, state) {
+			resp.Diagnostics.Append(r.refuseReplacingUnseen(ctx, state)...)
+		}
+	}
 	if resp.Diagnostics.HasError() || !plan.inputKnown(ctx) {
 		return // known at apply; the computed attributes stay unknown
 	}
@@ -513,7 +519,6 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	ps, diags := readPrivate(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	fr, diags := readKeysFileRecord(ctx, req.Private)
@@ -562,6 +567,52 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		resp.Diagnostics.Append(setRecordOn(ctx, rec, &plan)...)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// replaces reports whether the plan replaces the migration: migration_id
+// and api_id require replacement, and an unknown one may change.
+func replaces(plan, state keyMigrationModel) bool {
+	return !plan.APIID.Equal(state.APIID) || !plan.MigrationID.Equal(state.MigrationID)
+}
+
+const refuseReplacingSummary = "Refusing to replace a key migration whose API the root key does not see"
+
+// refuseReplacingUnseen refuses at plan time to replace a migration whose
+// API the root key does not see: with a root key of another workspace, the
+// replacement would forget every key ID (its Delete under "abandon" deletes
+// nothing) and migrate into an API of the wrong workspace. A refresh has
+// usually asked already, so this costs no request.
+func (r *keyMigrationResource) refuseReplacingUnseen(ctx context.Context, state keyMigrationModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if r.data == nil || r.data.client == nil {
+		return diags
+	}
+	err := r.data.client.CheckAPI(ctx, state.APIID.ValueString())
+	var apiErr *unkeyclient.APIError
+	if !errors.As(err, &apiErr) || (!apiErr.IsAPINotFound() && !unkeyclient.IsForbidden(err)) {
+		return diags // a replacement the root key can see through is the user's choice
+	}
+	rec, d := recordFrom(ctx, state)
+	if diags.Append(d...); diags.HasError() || len(rec.KeyIDs) == 0 {
+		return diags
+	}
+	diags.AddError(refuseReplacingSummary, replacingUnseenDetail(state, rec, err))
+	return diags
+}
+
+func replacingUnseenDetail(state keyMigrationModel, rec migrationRecord, err error) string {
+	if unkeyclient.IsForbidden(err) {
+		return fmt.Sprintf("This plan replaces %s (its migration_id or api_id changes, or is not known until apply), which would forget the %s it holds. "+
+			"The root key may not read its API %s (apis.getApi answered 403: no read_api permission), and Unkey checks that permission before it looks the API up, "+
+			"so the provider cannot tell whether the root key is of the API's workspace. Grant the root key api.*.read_api (or api.%s.read_api), "+
+			"or let go of the migration deliberately with `terraform state rm` or a `removed` block. Nothing has been sent.\n\n%s",
+			state.ID.ValueString(), migration.Plural(len(rec.KeyIDs), "key ID", "key IDs"), state.APIID.ValueString(), state.APIID.ValueString(), err)
+	}
+	return fmt.Sprintf("This plan replaces %s (its migration_id or api_id changes, or is not known until apply, as when the unkey_api it refers to is to be created). "+
+		"Replacing it would forget the key IDs it holds. A key ID that is not recorded is lost for good: Unkey cannot find a key by its hash.\n\n"+
+		"If the API was not deleted and the root key is of another workspace, configure the right root key; if an unkey_api this migration refers to left the state, "+
+		"bring it back with `terraform import` (with that root key) instead of creating it again.\n\n%s",
+		state.ID.ValueString(), apiNotFoundDetail(state, rec, err, true))
 }
 
 // warnUnansweredRemoved says when hashes removed from the configuration were
@@ -627,7 +678,7 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 	if ps.APINotFound {
 		// The refresh found no API with this root key: send nothing until it does.
-		if err := confirmAPIVisible(ctx, client, state, rec); err != nil {
+		if _, err := confirmAPIVisible(ctx, client, state, rec); err != nil {
 			resp.Diagnostics.AddError(apiNotFoundSummary, err.Error())
 			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 			return
@@ -677,18 +728,22 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 }
 
-// confirmAPIVisible checks that the root key sees the migration's API. Only
-// then does a 404 for one of its keys prove the key gone: Unkey answers a
-// key or API of another workspace exactly like a deleted one.
-func confirmAPIVisible(ctx context.Context, client *unkeyclient.Client, state keyMigrationModel, rec migrationRecord) error {
-	_, err := client.GetAPI(ctx, state.APIID.ValueString())
+// confirmAPIVisible fails when the root key does not see the migration's
+// API. seen is true only when apis.getApi answered: Unkey checks read_api
+// before it looks the API up, so a 403 says nothing of the root key's
+// workspace (svc/api/routes/v2_apis_get_api/handler.go), and only a seen
+// API makes a 404 for one of its keys prove the key gone.
+func confirmAPIVisible(ctx context.Context, client *unkeyclient.Client, state keyMigrationModel, rec migrationRecord) (seen bool, err error) {
+	_, err = client.GetAPI(ctx, state.APIID.ValueString())
 	switch {
-	case err == nil, unkeyclient.IsForbidden(err):
-		return nil
+	case err == nil:
+		return true, nil
+	case unkeyclient.IsForbidden(err):
+		return false, nil
 	case unkeyclient.IsNotFound(err):
-		return errors.New(apiNotFoundDetail(state, rec, err, true))
+		return false, errors.New(apiNotFoundDetail(state, rec, err, true))
 	default:
-		return fmt.Errorf("checking that the API %s is visible with this root key: %w", state.APIID.ValueString(), err)
+		return false, fmt.Errorf("checking that the API %s is visible with this root key: %w", state.APIID.ValueString(), err)
 	}
 }
 
@@ -758,17 +813,26 @@ func updateKey(ctx context.Context, client *unkeyclient.Client, keyID string, ke
 
 // removeHashes forgets removed hashes, deleting their keys first under the
 // delete policy. It returns the hashes still held when it stops on an error.
-// Unkey's keys.deleteKey takes a 404 as already deleted, which is true only
-// when the root key is of the API's workspace: that is checked first.
+// A 404 from keys.deleteKey means the key is already deleted only when the
+// root key is of the API's workspace: that is checked first.
 func (r *keyMigrationResource) removeHashes(ctx context.Context, client *unkeyclient.Client, policy string, state keyMigrationModel, rec migrationRecord, hashes []string) ([]string, error) {
+	seen := false
 	if policy == deletionPolicyDelete && anyMigrated(rec, hashes) {
-		if err := confirmAPIVisible(ctx, client, state, rec); err != nil {
+		var err error
+		if seen, err = confirmAPIVisible(ctx, client, state, rec); err != nil {
 			return hashes, err
 		}
 	}
 	for i, h := range hashes {
 		if id, migrated := rec.KeyIDs[h]; migrated && policy == deletionPolicyDelete {
-			if err := client.DeleteKey(ctx, id); err != nil {
+			err := client.DeleteKey(ctx, id)
+			if isKeyNotFound(err) && !seen {
+				err = fmt.Errorf("%w\n\nThe root key may not read the API %s (apis.getApi answered 403: no read_api permission), so this 404 cannot be told from the answer "+
+					"for a key of another workspace, and the key ID is kept. Grant the root key api.*.read_api (or api.%s.read_api) and apply again", err, state.APIID.ValueString(), state.APIID.ValueString())
+			} else if isKeyNotFound(err) {
+				err = nil // the root key sees the API: the key is gone already
+			}
+			if err != nil {
 				return hashes[i:], fmt.Errorf("deleting the key of removed hash %q (%s): %w", h, id, err)
 			}
 		}
@@ -828,6 +892,23 @@ func (r *keyMigrationResource) Delete(ctx context.Context, req resource.DeleteRe
 				"Otherwise finish the migration with `terraform apply` before changing migration_id or api_id. `terraform destroy` is not refused.",
 				state.ID.ValueString(), migration.Plural(pending, "hash", "hashes"), migration.Plural(len(rec.KeyIDs), "key ID", "key IDs")))
 		return
+	}
+	if len(destroyPlanned) == 0 && len(rec.KeyIDs) > 0 && state.DeletionPolicy.ValueString() != deletionPolicyDelete {
+		// A replacement planned without a refresh (under "delete", removeHashes checks).
+		client, diags := clientFrom(r.data)
+		if resp.Diagnostics.Append(diags...); diags.HasError() {
+			return
+		}
+		_, err := client.GetAPI(ctx, state.APIID.ValueString())
+		switch {
+		case unkeyclient.IsNotFound(err), unkeyclient.IsForbidden(err):
+			resp.Diagnostics.AddError(refuseReplacingSummary, replacingUnseenDetail(state, rec, err))
+			return
+		case err != nil:
+			resp.Diagnostics.AddError("Could not check the migration's API before replacing it",
+				fmt.Sprintf("%s\n\nNothing was forgotten: the state of %s is unchanged. Apply again once Unkey answers.", err, state.ID.ValueString()))
+			return
+		}
 	}
 	if state.DeletionPolicy.ValueString() != deletionPolicyDelete {
 		if len(rec.KeyIDs) > 0 {

@@ -280,3 +280,133 @@ func TestAccKey_sameValueWhateverTheOrder(t *testing.T) {
 		t.Fatalf("the key was read only %d times: too few to meet Unkey's shuffled orders", n)
 	}
 }
+
+// Unkey answers 404 for a key of another workspace as for a deleted one. With
+// a root key of another workspace, unkey_key used to leave state (its
+// plaintext with it), and its destroy took keys.deleteKey's 404 for done
+// while the key lived on. A 404 proves the key deleted only when the root
+// key sees the key's API.
+func TestAccKey_rootKeyOfAnotherWorkspace(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 to run acceptance tests")
+	}
+	u := startLocalUnkey(t)
+	u.AddWorkspace("ws_staging")
+	u.AddRootKey("ws_staging", otherWorkspaceRootKey, "*")
+	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
+	cfg := u.providerBlock() + fmt.Sprintf(`
+resource "unkey_key" "test" {
+  api_id = %q
+  name   = "kept"
+}
+`, u.Seed.APIID)
+	w.WriteConfig(cfg)
+	if o, err := w.Run("apply", "-auto-approve"); err != nil {
+		t.Fatalf("apply with the workspace's root key: %v\n%s", err, o)
+	}
+	want := w.State("unkey_key.test")
+	id, _ := want["id"].(string)
+	kept := func(step string) {
+		t.Helper()
+		got := w.State("unkey_key.test")
+		if got == nil || got["id"] != id || got["key"] != want["key"] {
+			t.Fatalf("after %s, unkey_key.test in state is not the key %s with its plaintext", step, id)
+		}
+		if _, ok := u.KeyByID(id); !ok {
+			t.Fatalf("after %s, the key %s is gone from the server", step, id)
+		}
+		if n := len(u.RequestsTo("/v2/keys.createKey")); n != 0 {
+			t.Fatalf("after %s: %d keys.createKey requests with the other workspace's root key", step, n)
+		}
+	}
+
+	// Without read_api, Unkey answers 403 for the API whatever its
+	// workspace: that proves nothing either.
+	const keysOnly = "unkey_local_root_staging_keys_only_Pq3Zt8"
+	u.AddRootKey("ws_staging", keysOnly, "api.*.read_key", "api.*.delete_key")
+	for rootKey, says := range map[string]string{otherWorkspaceRootKey: "neither was its API " + u.Seed.APIID, keysOnly: "the root key may not read its API " + u.Seed.APIID} {
+		u.ResetRequests()
+		w.WriteConfig(strings.Replace(cfg, u.Seed.RootKey, rootKey, 1))
+		o, err := w.Run("apply", "-auto-approve")
+		if err != nil {
+			t.Fatalf("apply of an unchanged configuration with a root key of the other workspace: %v\n%s", err, o)
+		}
+		for _, p := range []string{"Warning: Unkey key not found with this root key", "The key " + id + " was not found with the root key from root_key",
+			says, "another workspace", "was deleted", "terraform state rm", "removed", "No changes"} {
+			if !strings.Contains(flatten(o), p) {
+				t.Errorf("the apply does not say %q:\n%s", p, o)
+			}
+		}
+		kept("an apply with a root key of the other workspace")
+
+		o, err = w.Run("destroy", "-auto-approve")
+		if err == nil || !strings.Contains(flatten(o), "Nothing was deleted, and the key stays in state") {
+			t.Fatalf("the destroy with a root key of the other workspace did not fail saying so (err %v):\n%s", err, o)
+		}
+		if strings.Contains(o, rootKey) {
+			t.Error("the destroy prints the root key")
+		}
+		kept("a destroy with a root key of the other workspace")
+	}
+
+	w.WriteConfig(cfg)
+	if o, err := w.Run("plan", "-detailed-exitcode"); err != nil {
+		t.Fatalf("back with the workspace's root key, the plan is not empty: %v\n%s", err, o)
+	}
+	if o, err := w.Run("destroy", "-auto-approve"); err != nil {
+		t.Fatalf("destroy with the workspace's root key: %v\n%s", err, o)
+	}
+	if _, ok := u.KeyByID(id); ok {
+		t.Fatal("the destroy with the workspace's root key left the key")
+	}
+}
+
+// Unkey's keys.getKey answers a key's permissions together with those its
+// roles grant. Those are not the key's own: they must not show as a change.
+func TestAccKey_rolePermissionsAreNotItsOwn(t *testing.T) {
+	t.Parallel()
+	u := startLocalUnkey(t)
+	cfg := func(permissions string) string {
+		return u.providerBlock() + fmt.Sprintf(`
+resource "unkey_role" "reader" {
+  name        = "reader"
+  permissions = ["documents.read", "invoices.read"]
+}
+
+resource "unkey_key" "test" {
+  api_id = %q
+  roles  = [unkey_role.reader.name]
+%s
+}
+`, u.Seed.APIID, permissions)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg(""), ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("unkey_key.test", tfjsonpath.New("permissions"), knownvalue.Null()),
+			}},
+			{Config: cfg(`  permissions = ["invoices.read", "invoices.write"]`), ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("unkey_key.test", tfjsonpath.New("permissions"),
+					knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("invoices.read"), knownvalue.StringExact("invoices.write")})),
+			}},
+			{
+				// Removed outside Terraform: the plan puts it back.
+				PreConfig: func() {
+					var id string
+					for _, k := range u.Keys(u.Seed.APIID) {
+						id = k.ID
+					}
+					if err := u.client(t).SetPermissions(context.Background(), id, []string{"invoices.read"}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg(`  permissions = ["invoices.read", "invoices.write"]`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("unkey_key.test", plancheck.ResourceActionUpdate)},
+				},
+			},
+		},
+	})
+}

@@ -170,9 +170,25 @@ func (r *permissionResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := client.DeletePermission(ctx, state.ID.ValueString()); err != nil {
+	err := client.DeletePermission(ctx, state.ID.ValueString())
+	if unkeyclient.IsNotFound(err) {
+		goneAtDelete(resp, "permission", state.ID.ValueString())
+		return
+	}
+	if err != nil {
 		resp.Diagnostics.AddError("Could not delete the Unkey permission", err.Error())
 	}
+}
+
+// goneAtDelete warns that a destroy found nothing to delete. Unkey answers
+// 404 for a thing of another workspace too, but a permission, role or
+// identity has no API whose visibility would tell: the destroy goes on, and
+// says what the 404 may hide.
+func goneAtDelete(resp *resource.DeleteResponse, what, id string) {
+	resp.Diagnostics.AddWarning(fmt.Sprintf("Unkey %s not found with this root key", what),
+		fmt.Sprintf("Destroying the %s %s, Unkey answered that it does not exist: either it was deleted outside Terraform, "+
+			"or the root key belongs to another workspace than the %s, which then still exists there (delete it in that workspace's dashboard, "+
+			"or import it back with that workspace's root key). It is removed from state.", what, id, what))
 }
 
 // ImportState takes an ID or a slug; Read records the ID.

@@ -3,7 +3,9 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -12,6 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
 )
 
 func TestAccPermission_lifecycle(t *testing.T) {
@@ -99,4 +103,58 @@ resource "unkey_permission" "b" {
 			},
 		},
 	})
+}
+
+// A permission, role or identity has no API to tell a deletion from another
+// workspace: with a root key of another workspace, Terraform's conventional
+// drift stands (it leaves state), but a destroy that finds nothing says
+// what the 404 may hide instead of passing for a deletion.
+func TestAccPermission_destroyWithARootKeyOfAnotherWorkspaceWarns(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("set TF_ACC=1 to run acceptance tests")
+	}
+	u := startLocalUnkey(t)
+	u.AddWorkspace("ws_staging")
+	u.AddRootKey("ws_staging", otherWorkspaceRootKey, "*")
+	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
+	cfg := u.providerBlock() + `
+resource "unkey_permission" "test" {
+  name = "documents.read"
+  slug = "documents.read"
+}
+
+resource "unkey_role" "test" {
+  name = "reader"
+}
+
+resource "unkey_identity" "test" {
+  external_id = "acme"
+}
+`
+	w.WriteConfig(cfg)
+	if o, err := w.Run("apply", "-auto-approve"); err != nil {
+		t.Fatalf("apply: %v\n%s", err, o)
+	}
+	w.WriteConfig(withOtherWorkspaceRootKey(u, cfg))
+	o, err := w.Run("destroy", "-auto-approve", "-refresh=false")
+	if err != nil {
+		t.Fatalf("destroy with the other workspace's root key: %v\n%s", err, o)
+	}
+	for _, what := range []string{"permission", "role", "identity"} {
+		if !strings.Contains(flatten(o), "Warning: Unkey "+what+" not found with this root key") || !strings.Contains(flatten(o), "which then still exists there") {
+			t.Errorf("the destroy does not warn about the %s:\n%s", what, o)
+		}
+	}
+	c := u.client(t)
+	ctx := context.Background()
+	if _, err := c.GetPermission(ctx, "documents.read"); err != nil {
+		t.Errorf("the permission is gone from its workspace: %v", err)
+	}
+	if _, err := c.GetRole(ctx, "reader"); err != nil {
+		t.Errorf("the role is gone from its workspace: %v", err)
+	}
+	if _, err := c.GetIdentity(ctx, "acme"); err != nil {
+		t.Errorf("the identity is gone from its workspace: %v", err)
+	}
 }

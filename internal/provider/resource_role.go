@@ -211,7 +211,12 @@ func (r *roleResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := client.DeleteRole(ctx, state.ID.ValueString()); err != nil {
+	err := client.DeleteRole(ctx, state.ID.ValueString())
+	if unkeyclient.IsNotFound(err) {
+		goneAtDelete(resp, "role", state.ID.ValueString())
+		return
+	}
+	if err != nil {
 		resp.Diagnostics.AddError("Could not delete the Unkey role", err.Error())
 	}
 }

@@ -38,16 +38,16 @@ func (e *DuplicateRiskError) Error() string {
 	return e.Operation + ": created " + e.Created + " after an earlier attempt lost its answer; that attempt may have created another one, which Terraform does not manage: check the Unkey dashboard"
 }
 
-// DeleteAPI deletes an API. An API that is already gone is not an error.
+// DeleteAPI deletes an API. A 404 answering a retry whose earlier attempt
+// may have deleted the API is success; any other 404 is returned: Unkey
+// answers it for an API of another workspace too, so it does not prove the
+// API gone.
 func (c *Client) DeleteAPI(ctx context.Context, apiID string) error {
-	_, err := c.call(ctx, "apis.deleteApi", func(ctx context.Context) error {
+	out, err := c.call(ctx, "apis.deleteApi", func(ctx context.Context) error {
 		_, err := c.sdk.Apis.DeleteAPI(ctx, components.V2ApisDeleteAPIRequestBody{APIID: apiID})
 		return err
 	})
-	if IsNotFound(err) {
-		return nil
-	}
-	return err
+	return deletedByAnEarlierAttempt(out, err)
 }
 
 // KeyInfo is a key as Unkey describes it.

@@ -134,6 +134,10 @@ func (e *APIError) hint() string {
 		return forbiddenHint(e.MissingPermissions())
 	case e.IsMigrationNotFound():
 		return "Check migration_id: migration IDs are created for your workspace by Unkey support"
+	case e.IsAPINotFound() && e.Operation == "keys.createKey":
+		return "Check api_id: either the API was deleted, or the root key belongs to another Unkey workspace than the API, " +
+			"or the root key lacks api.*.create_key (or api.<apiId>.create_key): keys.createKey answers all three the same way. " +
+			"The permissions each operation of this provider needs are listed under \"Root key permissions\" in its documentation (" + PermissionsDocs + ")"
 	case e.IsAPINotFound():
 		return "Check api_id: either the API was deleted, or the root key belongs to another Unkey workspace than the API " +
 			"(Unkey answers both the same way)"

@@ -88,15 +88,12 @@ func (c *Client) UpdateIdentity(ctx context.Context, ref string, meta map[string
 	return out, err
 }
 
-// DeleteIdentity deletes an identity; its keys stay, without an owner. One
-// that is already gone is not an error.
+// DeleteIdentity deletes an identity; its keys stay, without an owner. Its
+// 404 is returned as DeleteKey's is.
 func (c *Client) DeleteIdentity(ctx context.Context, ref string) error {
-	_, err := c.call(ctx, "identities.deleteIdentity", func(ctx context.Context) error {
+	out, err := c.call(ctx, "identities.deleteIdentity", func(ctx context.Context) error {
 		_, err := c.sdk.Identities.DeleteIdentity(ctx, components.V2IdentitiesDeleteIdentityRequestBody{Identity: ref})
 		return err
 	})
-	if IsNotFound(err) {
-		return nil
-	}
-	return err
+	return deletedByAnEarlierAttempt(out, err)
 }

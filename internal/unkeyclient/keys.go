@@ -98,14 +98,22 @@ func (c *Client) SetPermissions(ctx context.Context, keyID string, permissions [
 
 // DeleteKey deletes a key for good, which also frees its hash so that it can
 // be migrated again; a soft-deleted key would block its hash forever.
-// A key that is already gone is not an error.
+// A 404 is returned unless it answers a retry whose earlier attempt may have
+// deleted the key: only the caller can tell a deleted key from one of another
+// workspace (by seeing the key's API).
 func (c *Client) DeleteKey(ctx context.Context, keyID string) error {
 	permanent := true
-	_, err := c.call(ctx, "keys.deleteKey", func(ctx context.Context) error {
+	out, err := c.call(ctx, "keys.deleteKey", func(ctx context.Context) error {
 		_, err := c.sdk.Keys.DeleteKey(ctx, components.V2KeysDeleteKeyRequestBody{KeyID: keyID, Permanent: &permanent})
 		return err
 	})
-	if IsNotFound(err) {
+	return deletedByAnEarlierAttempt(out, err)
+}
+
+// deletedByAnEarlierAttempt takes a 404 for success when an earlier attempt
+// of the same delete may have taken effect (its answer was lost).
+func deletedByAnEarlierAttempt(out callOutcome, err error) error {
+	if IsNotFound(err) && out.earlierAttemptMayHaveTakenEffect {
 		return nil
 	}
 	return err

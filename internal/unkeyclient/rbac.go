@@ -79,16 +79,13 @@ func (c *Client) GetPermission(ctx context.Context, ref string) (Permission, err
 }
 
 // DeletePermission deletes a permission, which takes it from every role and
-// key. One that is already gone is not an error.
+// key. Its 404 is returned as DeleteKey's is.
 func (c *Client) DeletePermission(ctx context.Context, ref string) error {
-	_, err := c.call(ctx, "permissions.deletePermission", func(ctx context.Context) error {
+	out, err := c.call(ctx, "permissions.deletePermission", func(ctx context.Context) error {
 		_, err := c.sdk.Permissions.DeletePermission(ctx, components.V2PermissionsDeletePermissionRequestBody{Permission: ref})
 		return err
 	})
-	if IsNotFound(err) {
-		return nil
-	}
-	return err
+	return deletedByAnEarlierAttempt(out, err)
 }
 
 // CreateRole creates a role without permissions and returns its ID (the
@@ -135,17 +132,14 @@ func (c *Client) GetRole(ctx context.Context, ref string) (Role, error) {
 	return out, err
 }
 
-// DeleteRole deletes a role, which takes it from every key. One that is
-// already gone is not an error.
+// DeleteRole deletes a role, which takes it from every key. Its 404 is
+// returned as DeleteKey's is.
 func (c *Client) DeleteRole(ctx context.Context, ref string) error {
-	_, err := c.call(ctx, "permissions.deleteRole", func(ctx context.Context) error {
+	out, err := c.call(ctx, "permissions.deleteRole", func(ctx context.Context) error {
 		_, err := c.sdk.Permissions.DeleteRole(ctx, components.V2PermissionsDeleteRoleRequestBody{Role: ref})
 		return err
 	})
-	if IsNotFound(err) {
-		return nil
-	}
-	return err
+	return deletedByAnEarlierAttempt(out, err)
 }
 
 // SetRolePermissions makes a role's permissions exactly these slugs

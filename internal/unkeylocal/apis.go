@@ -32,16 +32,18 @@ func (s *Server) liveAPILocked(c *call, apiID string) (*apiRec, *problem) {
 	return a, nil
 }
 
-// getAPI is apis.getApi.
+// getAPI is apis.getApi. Unkey checks the permission for the API ID asked
+// about before it looks the API up, so a 403 says nothing of the API's
+// workspace (svc/api/routes/v2_apis_get_api/handler.go).
 func (s *Server) getAPI(c *call) (any, *problem) {
 	apiID, _ := strField(c.body, "apiId")
+	if p := c.authorize(apiID); p != nil {
+		return nil, p
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	a, p := s.liveAPILocked(c, apiID)
 	if p != nil {
-		return nil, p
-	}
-	if p := c.authorize(a.id); p != nil {
 		return nil, p
 	}
 	return struct {
@@ -54,13 +56,14 @@ func (s *Server) getAPI(c *call) (any, *problem) {
 // their hashes stay taken.
 func (s *Server) deleteAPI(c *call) (any, *problem) {
 	apiID, _ := strField(c.body, "apiId")
+	// As apis.getApi, the permission first (v2_apis_delete_api/handler.go).
+	if p := c.authorize(apiID); p != nil {
+		return nil, p
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, p := s.liveAPILocked(c, apiID)
 	if p != nil {
-		return nil, p
-	}
-	if p := c.authorize(a.id); p != nil {
 		return nil, p
 	}
 	if a.deleteProtected {

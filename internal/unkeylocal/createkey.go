@@ -82,15 +82,15 @@ func (s *Server) createKey(c *call) (any, *problem) {
 	ws := s.workspaceLocked(a.workspace)
 	roles := make([]*role, 0, len(nk.roles))
 	for _, name := range nk.roles {
-		r := ws.roleByRef(name)
+		r := ws.roles[name] // by name only (FindRolesByNames in v2_keys_create_key/handler.go)
 		if r == nil {
 			return nil, notFound(TypeRoleNotFound, fmt.Sprintf("Role '%s' was not found.", name))
 		}
 		roles = append(roles, r)
 	}
-	if p := c.authorizeNewPermissions(ws, nk.permissions, a.id); p != nil {
-		return nil, p
-	}
+	// Unkey creates missing permissions here without checking
+	// create_permission (v2_keys_create_key/handler.go authorizes create_key,
+	// and encrypt_key for recoverable keys, nothing else).
 	perms := ws.resolvePermissions(nk.permissions)
 	plaintext := newPlaintextKey(prefix, byteLength)
 	k := &keyRec{

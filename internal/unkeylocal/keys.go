@@ -342,8 +342,15 @@ func (s *Server) keyResponseOf(k *keyRec) keyResponse {
 	if k.expires != nil {
 		out.Expires = *k.expires
 	}
-	for _, p := range k.permissions {
-		out.Permissions = append(out.Permissions, p.slug)
+	// Direct permissions and those the key's roles grant, once each, as
+	// Unkey answers them (svc/api/routes/v2_keys_get_key/handler.go,
+	// v2_apis_list_keys/handler.go: "combine direct + role permissions").
+	seen := map[string]bool{}
+	for _, slug := range append(k.permissionSlugs(), k.rolePermissionSlugs()...) {
+		if !seen[slug] {
+			seen[slug] = true
+			out.Permissions = append(out.Permissions, slug)
+		}
 	}
 	for _, r := range k.roles {
 		out.Roles = append(out.Roles, r.name)
@@ -536,10 +543,7 @@ func (s *Server) setRoles(c *call) (any, *problem) {
 	roles := []*role{}
 	seen := map[*role]bool{}
 	for _, name := range stringList(names) {
-		r := ws.roles[name]
-		if r == nil {
-			r = ws.rolesByID[name]
-		}
+		r := ws.roles[name] // by name only (FindManyRolesByNamesWithPerms in v2_keys_set_roles/handler.go)
 		if r == nil {
 			return nil, notFound(TypeRoleNotFound, fmt.Sprintf("Role '%s' was not found.", name))
 		}
@@ -563,8 +567,9 @@ type permissionResponse struct {
 	Slug string `json:"slug"`
 }
 
-// setPermissions is keys.setPermissions: permissions are named by slug (or
-// ID); unknown slugs are created.
+// setPermissions is keys.setPermissions: permissions are named by slug
+// only, and unknown slugs are created (an ID too, as a slug: Unkey looks
+// them up with FindPermissionsBySlugs, v2_keys_set_permissions/handler.go).
 func (s *Server) setPermissions(c *call) (any, *problem) {
 	keyID, _ := strField(c.body, "keyId")
 	slugs, _ := arrField(c.body, "permissions")

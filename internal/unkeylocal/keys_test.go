@@ -342,8 +342,9 @@ func TestSetRolesAndPermissions(t *testing.T) {
 	if len(roles) != 2 || roles[0].Name != "viewer" || roles[1].Name != "admin" || !strings.HasPrefix(roles[0].ID, "role_") {
 		t.Fatalf("%+v", roles)
 	}
-	// Roles can be named by ID too.
-	e.post("/v2/keys.setRoles", map[string]any{"keyId": id, "roles": []string{roles[1].ID}}).ok(t, &roles)
+	// By name only: an ID names no role (v2_keys_set_roles/handler.go).
+	e.post("/v2/keys.setRoles", map[string]any{"keyId": id, "roles": []string{roles[1].ID}}).problem(t, 404, TypeRoleNotFound)
+	e.post("/v2/keys.setRoles", map[string]any{"keyId": id, "roles": []string{"admin"}}).ok(t, &roles)
 	if k, _ := e.srv.KeyByID(id); fmt.Sprint(k.Roles) != "[admin]" {
 		t.Fatalf("%v", k.Roles)
 	}

@@ -49,10 +49,10 @@ const (
 // checks, as Unkey's server checks them; one row per endpoint.
 var endpointPermissions = map[string]permissionRule{
 	"/v2/keys.migrateKeys": {needs: []string{"api.{apiId}.create_key"}},
-	"/v2/keys.createKey": {
-		needs: []string{"api.{apiId}.create_key"},
-		also:  map[condition][]string{createsPermission: {"rbac.*.create_permission"}},
-	},
+	// keys.createKey answers a missing create_key as a 404 api_not_found
+	// (MaskInsufficientPermissionsAsNotFound in v2_keys_create_key/handler.go),
+	// and creates missing permissions without create_permission.
+	"/v2/keys.createKey": {needs: []string{"api.{apiId}.create_key"}, denied: denyAPINotFound},
 	"/v2/keys.updateKey": {needs: []string{"api.{apiId}.update_key"}},
 	"/v2/keys.setRoles":  {needs: []string{"api.{apiId}.update_key"}},
 	"/v2/keys.setPermissions": {

@@ -181,28 +181,27 @@ func (s *Server) deletePermission(c *call) (any, *problem) {
 }
 
 // authorizeNewPermissions checks what creating a permission needs when one
-// of refs (slugs or IDs) names no permission of ws yet.
-func (c *call) authorizeNewPermissions(ws *workspace, refs []string, apiID string) *problem {
-	for _, ref := range refs {
-		if ws.permissionByRef(ref) == nil {
+// of slugs names no permission of ws yet. Every endpoint that names
+// permissions in a list (keys.createKey, keys.setPermissions,
+// permissions.createRole, permissions.setRolePermissions) looks them up by
+// slug only: an ID is taken for a new slug.
+func (c *call) authorizeNewPermissions(ws *workspace, slugs []string, apiID string) *problem {
+	for _, slug := range slugs {
+		if ws.permissions[slug] == nil {
 			return c.authorizeAlso(createsPermission, apiID)
 		}
 	}
 	return nil
 }
 
-// resolvePermissions turns slugs (or IDs) into permissions, once each,
-// creating the missing ones: the caller has checked authorizeNewPermissions
-// and holds s.mu.
-func (ws *workspace) resolvePermissions(refs []string) []*permission {
-	refs = dedupe(refs)
-	out := make([]*permission, 0, len(refs))
-	seen := make(map[*permission]bool, len(refs))
-	for _, ref := range refs {
-		perm := ws.permissionByRef(ref)
-		if perm == nil {
-			perm = ws.permission(ref)
-		}
+// resolvePermissions turns slugs into permissions, once each, creating the
+// missing ones: the caller has checked authorizeNewPermissions and holds s.mu.
+func (ws *workspace) resolvePermissions(slugs []string) []*permission {
+	slugs = dedupe(slugs)
+	out := make([]*permission, 0, len(slugs))
+	seen := make(map[*permission]bool, len(slugs))
+	for _, slug := range slugs {
+		perm := ws.permission(slug)
 		if !seen[perm] {
 			seen[perm] = true
 			out = append(out, perm)
@@ -291,9 +290,11 @@ func (s *Server) setRolePermissions(c *call) (any, *problem) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ws := s.workspaceLocked(c.rk.workspace)
-	r := ws.roleByRef(ref)
+	// By ID only (LockRoleByIDAndWorkspaceID in
+	// v2_permissions_set_role_permissions/handler.go), whatever its name says.
+	r := ws.rolesByID[ref]
 	if r == nil {
-		return nil, roleNotFound(ref)
+		return nil, notFound(TypeRoleNotFound, "The requested role does not exist.")
 	}
 	slugs := stringList(raw)
 	if p := c.authorizeNewPermissions(ws, slugs, ""); p != nil {
@@ -301,6 +302,15 @@ func (s *Server) setRolePermissions(c *call) (any, *problem) {
 	}
 	r.permissions = ws.resolvePermissions(slugs)
 	return s.permissionsData(r.permissions), nil
+}
+
+// permissionSlugs returns the slugs of the key's direct permissions.
+func (k *keyRec) permissionSlugs() []string {
+	out := make([]string, len(k.permissions))
+	for i, p := range k.permissions {
+		out[i] = p.slug
+	}
+	return out
 }
 
 // rolePermissionSlugs returns the slugs a key holds through its roles.

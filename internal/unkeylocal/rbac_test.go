@@ -145,3 +145,51 @@ func TestRBACPermissionsAndWorkspaces(t *testing.T) {
 	e.post("/v2/permissions.createRole", map[string]any{"name": "x", "extra": 1}).problem(t, 400, TypeInvalidInput)
 	e.post("/v2/permissions.setRolePermissions", map[string]any{"roleId": "mine"}).problem(t, 400, TypeInvalidInput)
 }
+
+// keys.getKey answers a key's direct permissions together with those its
+// roles grant, once each (svc/api/routes/v2_keys_get_key/handler.go): a
+// client cannot tell them apart.
+func TestGetKeyAnswersRolePermissionsToo(t *testing.T) {
+	e := newEnv(t)
+	role := e.newRole()
+	var r roleData
+	e.post("/v2/permissions.getRole", map[string]any{"role": role}).ok(t, &r)
+	e.post("/v2/permissions.setRolePermissions", map[string]any{"roleId": r.ID, "permissions": []string{"documents.read", "invoices.read"}}).ok(t, nil)
+	keyID := e.freshKey()
+	e.post("/v2/keys.setRoles", map[string]any{"keyId": keyID, "roles": []string{role}}).ok(t, nil)
+	e.post("/v2/keys.setPermissions", map[string]any{"keyId": keyID, "permissions": []string{"invoices.read", "invoices.write"}}).ok(t, nil)
+	var got struct {
+		Permissions []string `json:"permissions"`
+	}
+	e.post("/v2/keys.getKey", map[string]any{"keyId": keyID}).ok(t, &got)
+	slices.Sort(got.Permissions)
+	if want := []string{"documents.read", "invoices.read", "invoices.write"}; !slices.Equal(got.Permissions, want) {
+		t.Errorf("permissions %v, want %v", got.Permissions, want)
+	}
+	if k, _ := e.srv.KeyByID(keyID); len(k.Permissions) != 2 {
+		t.Errorf("the key's direct permissions are %v, want the 2 set", k.Permissions)
+	}
+}
+
+// Where Unkey takes a list of permissions it looks them up by slug only, and
+// setRolePermissions takes a role by ID only (unkeyed/unkey
+// svc/api/routes/v2_keys_set_permissions, v2_permissions_set_role_permissions).
+func TestListsNamePermissionsBySlugAndRolesByID(t *testing.T) {
+	e := newEnv(t)
+	slug := e.newPermission()
+	var perm permissionAnswer
+	e.post("/v2/permissions.getPermission", map[string]any{"permission": slug}).ok(t, &perm)
+	keyID := e.freshKey()
+	e.srv.AddRootKey(e.seed.WorkspaceID, "no_create", "api.*.update_key", "rbac.*.add_permission_to_key", "rbac.*.remove_permission_from_key")
+	// An ID is a slug that does not exist yet: creating it needs create_permission.
+	e.postAs("Bearer no_create", "/v2/keys.setPermissions", map[string]any{"keyId": keyID, "permissions": []string{perm.ID}}).problem(t, 403, TypeInsufficientPermissions)
+	e.post("/v2/keys.setPermissions", map[string]any{"keyId": keyID, "permissions": []string{perm.ID}}).ok(t, nil)
+	if k, _ := e.srv.KeyByID(keyID); len(k.Permissions) != 1 || k.Permissions[0] != perm.ID {
+		t.Errorf("the key's permissions are %v, want a new one of slug %s", k.Permissions, perm.ID)
+	}
+	role := e.newRole()
+	d := e.post("/v2/permissions.setRolePermissions", map[string]any{"roleId": role, "permissions": []string{slug}}).problem(t, 404, TypeRoleNotFound)
+	if d != "The requested role does not exist." {
+		t.Errorf("detail %q", d)
+	}
+}

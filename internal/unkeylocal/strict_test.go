@@ -164,7 +164,9 @@ func TestRoleAndIdentityListsComeBackShuffled(t *testing.T) {
 		},
 		"permissions.setRolePermissions": func() []string {
 			var set []permissionAnswer
-			e.post("/v2/permissions.setRolePermissions", map[string]any{"roleId": "lists", "permissions": four}).ok(t, &set)
+			var r roleAnswer
+			e.post("/v2/permissions.getRole", map[string]any{"role": "lists"}).ok(t, &r)
+			e.post("/v2/permissions.setRolePermissions", map[string]any{"roleId": r.ID, "permissions": four}).ok(t, &set)
 			return permissionSlugs(set)
 		},
 		"identities.getIdentity": func() []string {
