@@ -177,7 +177,16 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	}
 	rec := migration.NewRecord()
 	var ps privateState
-	migrateErr := r.migrate(ctx, client, plan, desired, sortedKeys(desired), nil, &rec, &ps, &resp.Diagnostics)
+	var migrateErr error
+	send := func() {
+		migrateErr = r.migrate(ctx, client, plan, desired, sortedKeys(desired), nil, &rec, &ps, &resp.Diagnostics)
+	}
+	var digest func(hash string) string
+	if plan.usesKeysFile() {
+		digest = digestsWhile(plan, desired, send)
+	} else {
+		send()
+	}
 	if migrateErr != nil && len(rec.KeyIDs)+len(rec.Failed)+len(rec.Unconfirmed)+len(ps.Unanswered) == 0 {
 		// Nothing reached Unkey: no resource, nothing to remember.
 		resp.Diagnostics.AddError("Could not migrate the keys", migrateErr.Error())
@@ -188,7 +197,7 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	ps.IncompleteCreate = migrateErr != nil
 	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, ps)...)
 	if plan.usesKeysFile() {
-		fr := newKeysFileRecord(rec, desired, digestOf(plan, desired), nil, nil)
+		fr := newKeysFileRecord(rec, desired, digest, nil, nil)
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, &fr, rec)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
