@@ -2,6 +2,7 @@ package provider
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -39,6 +40,24 @@ func FuzzDecodeKeyFast(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q: decoded %+v, encoding/json %+v", raw, got, want)
+		}
+	})
+}
+
+// key_ids_json reads the same through the fast path as through
+// encoding/json.
+func FuzzDecodeKeyIDsJSON(f *testing.F) {
+	for _, seed := range []string{`{}`, `{"J9wn0fWY6TNt4c6Pp0nB0cAnUQhDTFXM3CvpWwAKbSk=":"key_1","abc":"key_2"}`, `{"a":"x","a":"y"}`,
+		`{"a\u00e9":"key"}`, `{"a":1}`, `null`, `{"a":"b"} `, `{"a":"b"`, `[]`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		got := map[string]string{}
+		gotErr := decodeKeyIDsJSON(doc, got)
+		want := map[string]string{}
+		wantErr := json.Unmarshal([]byte(doc), &want)
+		if (gotErr == nil) != (wantErr == nil) || (gotErr == nil && !maps.Equal(got, want)) {
+			t.Fatalf("%q: read %v (%v), encoding/json %v (%v)", doc, got, gotErr, want, wantErr)
 		}
 	})
 }

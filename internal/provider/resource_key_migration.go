@@ -619,7 +619,7 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	resp.Diagnostics.Append(diags...)
 	rec, diags := recordFrom(ctx, state)
 	resp.Diagnostics.Append(diags...)
-	before, _ := recordFrom(ctx, state)
+	before := cloneRecord(rec)
 	var planned map[string]unkeyclient.Key
 	var changes keyMigrationChanges
 	// A keys_file of the same hash, fully applied, is not read at all.
