@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-jsontypes/jsontypes"
@@ -106,6 +107,51 @@ func decodeKeyIDsJSON(doc string, into map[string]string) error {
 	return json.Unmarshal([]byte(doc), &into)
 }
 
+// encodeKeyIDsJSON writes key IDs by hash as json.Marshal does, sorted by
+// hash, without its reflection when every hash and key ID is plain (at
+// 100,000 key IDs json.Marshal takes a sixth of a second after the last
+// batch of a create).
+func encodeKeyIDsJSON(ids map[string]string) (string, error) {
+	hashes := make([]string, 0, len(ids))
+	size := 2
+	for h, id := range ids {
+		if !plainJSONString(h) || !plainJSONString(id) {
+			raw, err := json.Marshal(ids)
+			return string(raw), err
+		}
+		hashes = append(hashes, h)
+		size += len(h) + len(id) + 6
+	}
+	slices.Sort(hashes)
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteByte('{')
+	for i, h := range hashes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(h)
+		b.WriteString(`":"`)
+		b.WriteString(ids[h])
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String(), nil
+}
+
+// plainJSONString reports whether json.Marshal writes s as it is, between
+// quotes: printable ASCII that it does not escape.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}
+
 // cloneRecord is a copy of rec that changes to rec leave alone.
 func cloneRecord(rec migrationRecord) migrationRecord {
 	return migrationRecord{KeyIDs: maps.Clone(rec.KeyIDs), Failed: maps.Clone(rec.Failed), Unconfirmed: maps.Clone(rec.Unconfirmed)}
@@ -130,11 +176,11 @@ func setRecordOn(ctx context.Context, r migrationRecord, m *keyMigrationModel) d
 	var diags, d diag.Diagnostics
 	if m.keyIDsAsJSON() {
 		m.KeyIDs = types.MapNull(types.StringType)
-		raw, err := json.Marshal(r.KeyIDs) // sorted by hash
+		raw, err := encodeKeyIDsJSON(r.KeyIDs) // sorted by hash
 		if err != nil {
 			diags.AddError("Could not encode key_ids_json", err.Error())
 		}
-		m.KeyIDsJSON = types.StringValue(string(raw))
+		m.KeyIDsJSON = types.StringValue(raw)
 	} else {
 		m.KeyIDsJSON = types.StringNull()
 		m.KeyIDs, d = types.MapValueFrom(ctx, types.StringType, r.KeyIDs)

@@ -61,3 +61,17 @@ func FuzzDecodeKeyIDsJSON(f *testing.F) {
 		}
 	})
 }
+
+// key_ids_json is written exactly as json.Marshal writes it.
+func FuzzEncodeKeyIDsJSON(f *testing.F) {
+	f.Add("J9wn0fWY6TNt4c6Pp0nB0cAnUQhDTFXM3CvpWwAKbSk=", "key_1", "abc", "key_<2>")
+	f.Add("a", "b", "a\u2028", "é")
+	f.Fuzz(func(t *testing.T, h1, id1, h2, id2 string) {
+		ids := map[string]string{h1: id1, h2: id2}
+		got, err := encodeKeyIDsJSON(ids)
+		want, wantErr := json.Marshal(ids)
+		if err != nil || wantErr != nil || got != string(want) {
+			t.Fatalf("%v: wrote %s (%v), json.Marshal %s (%v)", ids, got, err, want, wantErr)
+		}
+	})
+}
