@@ -463,7 +463,9 @@ func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrati
 		if diags.HasError() {
 			return nil, keyMigrationChanges{}, diags
 		}
-		return planned, planChangesByDigest(planned, digestOf(plan, planned), rec, fr.digestsBy(rec)), diags
+		return planned, rememberedChanges(plan, state, fr, func() keyMigrationChanges {
+			return planChangesByDigest(planned, digestOf(plan, planned), rec, fr.digestsBy(rec))
+		}), diags
 	}
 	old, d := desiredKeys(ctx, state)
 	diags.Append(d...)
