@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/migration"
+	"github.com/unkeyed/terraform-provider-unkey/internal/plainjson"
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
 )
 
@@ -95,12 +96,12 @@ func recordFrom(ctx context.Context, m keyMigrationModel) (migrationRecord, diag
 // 100,000 key IDs encoding/json takes a quarter of a second, several times
 // per command); anything else goes through encoding/json.
 func decodeKeyIDsJSON(doc string, into map[string]string) error {
-	d := fastDecoder{s: doc}
-	if d.object(func(hash string) bool {
-		id, ok := d.str()
+	d := plainjson.New(doc)
+	if d.Object(func(hash string) bool {
+		id, ok := d.Str()
 		into[hash] = id
 		return ok
-	}) && d.end() {
+	}) && d.End() {
 		return nil
 	}
 	clear(into)
