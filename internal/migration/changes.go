@@ -17,11 +17,8 @@ type Changes struct {
 // resource's, or their key IDs are unknown.
 func PlanChanges(configured []string, rec Record, changed func(hash string) bool) Changes {
 	var c Changes
-	inConfig := make(map[string]bool, len(configured))
+	configured = sortedSet(configured)
 	for _, h := range configured {
-		inConfig[h] = true
-	}
-	for _, h := range sorted(inConfig) {
 		if !rec.Accounted(h) {
 			c.Send = append(c.Send, h)
 			continue
@@ -30,19 +27,34 @@ func PlanChanges(configured []string, rec Record, changed func(hash string) bool
 			c.Update = append(c.Update, h)
 		}
 	}
+	// Both sorted: the recorded hashes not configured are found in one
+	// pass, without a set of 100,000 hashes.
+	i := 0
 	for _, h := range rec.Hashes() {
-		if !inConfig[h] {
+		for i < len(configured) && configured[i] < h {
+			i++
+		}
+		if i == len(configured) || configured[i] != h {
 			c.Remove = append(c.Remove, h)
 		}
 	}
 	return c
 }
 
-func sorted(set map[string]bool) []string {
-	out := make([]string, 0, len(set))
-	for h := range set {
-		out = append(out, h)
+// sortedSet is hashes sorted, each once; hashes itself when it already is
+// (the callers' usually are), else a sorted copy.
+func sortedSet(hashes []string) []string {
+	if slices.IsSorted(hashes) && !hasAdjacentDuplicate(hashes) {
+		return hashes
 	}
-	slices.Sort(out)
-	return out
+	return slices.Compact(slices.Sorted(slices.Values(hashes)))
+}
+
+func hasAdjacentDuplicate(hashes []string) bool {
+	for i := 1; i < len(hashes); i++ {
+		if hashes[i] == hashes[i-1] {
+			return true
+		}
+	}
+	return false
 }

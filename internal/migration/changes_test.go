@@ -24,6 +24,9 @@ func (changeScenario) Generate(r *rand.Rand, size int) reflect.Value {
 		if r.Intn(4) != 0 {
 			s.configured = append(s.configured, h)
 		}
+		if r.Intn(16) == 0 { // listed twice, or out of order
+			s.configured = append(s.configured, fmt.Sprint("h", r.Intn(i+1)))
+		}
 		switch r.Intn(4) {
 		case 0:
 			s.rec.KeyIDs[h] = "key_" + h
@@ -67,7 +70,7 @@ func TestPlanChangesInvariants(t *testing.T) {
 				return false
 			}
 		}
-		return slices.IsSorted(c.Send) && slices.IsSorted(c.Update) && slices.IsSorted(c.Remove)
+		return slices.IsSorted(c.Send) && slices.IsSorted(c.Update) && slices.IsSorted(c.Remove) && !hasAdjacentDuplicate(c.Send) && !hasAdjacentDuplicate(c.Update)
 	}
 	if err := quick.Check(prop, &quick.Config{MaxCount: 2000}); err != nil {
 		t.Fatal(err)

@@ -1,9 +1,11 @@
 package migration
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -229,4 +231,24 @@ func TestConcurrentAppends(t *testing.T) {
 	if rep, err := j.Read(); err != nil || len(rep.KeyIDs) != 20 {
 		t.Fatalf("%d of 20 concurrent entries read back (%v)", len(rep.KeyIDs), err)
 	}
+}
+
+// A journal line reads the same through the plain reader as through
+// json.Unmarshal: the journal holds key IDs that exist nowhere else.
+func FuzzDecodeEntry(f *testing.F) {
+	for _, seed := range []string{
+		`{"sending":["h1","h2"]}`, `{"key_ids":{"h1":"key_1","h2":"key_2"},"failed":["h3"],"unconfirmed":[],"answered":["h4"]}`,
+		`{"forget":["h1"]}`, `{"Sending":["h1"]}`, `{"sending":["h1"],"sending":["h2"]}`, `{"key_ids":{"h":"a","h":"b"}}`,
+		`{"sending":null}`, `{"other":1,"sending":["h"]}`, `{"sending":["h\u0031"]}`, `{"sending":["h"]`, `{}`, `[]`, `{"key_ids":{"h":1}}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		var got, want Entry
+		gotErr := decodeEntry([]byte(line), &got)
+		wantErr := json.Unmarshal([]byte(line), &want)
+		if (gotErr == nil) != (wantErr == nil) || (gotErr == nil && !reflect.DeepEqual(got, want)) {
+			t.Fatalf("%q: read %+v (%v), json.Unmarshal %+v (%v)", line, got, gotErr, want, wantErr)
+		}
+	})
 }

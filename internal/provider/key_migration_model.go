@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-jsontypes/jsontypes"
@@ -18,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/migration"
+	"github.com/unkeyed/terraform-provider-unkey/internal/plainjson"
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
 )
 
@@ -79,13 +82,80 @@ func recordFrom(ctx context.Context, m keyMigrationModel) (migrationRecord, diag
 		diags.Append(m.KeyIDs.ElementsAs(ctx, &rec.KeyIDs, false)...)
 	}
 	if !m.KeyIDsJSON.IsNull() && !m.KeyIDsJSON.IsUnknown() {
-		if err := json.Unmarshal([]byte(m.KeyIDsJSON.ValueString()), &rec.KeyIDs); err != nil {
+		if err := decodeKeyIDsJSON(m.KeyIDsJSON.ValueString(), rec.KeyIDs); err != nil {
 			diags.AddAttributeError(path.Root("key_ids_json"), "Unreadable key_ids_json in state", "This is a bug in the provider: "+err.Error())
 		}
 	}
 	rec.Failed = stringSet(ctx, m.FailedHashes, &diags)
 	rec.Unconfirmed = stringSet(ctx, m.UnconfirmedHashes, &diags)
 	return rec, diags
+}
+
+// decodeKeyIDsJSON reads key_ids_json into into. The provider writes it
+// as a flat object of plain strings, read here without reflection (at
+// 100,000 key IDs encoding/json takes a quarter of a second, several times
+// per command); anything else goes through encoding/json.
+func decodeKeyIDsJSON(doc string, into map[string]string) error {
+	d := plainjson.New(doc)
+	if d.Object(func(hash string) bool {
+		id, ok := d.Str()
+		into[hash] = id
+		return ok
+	}) && d.End() {
+		return nil
+	}
+	clear(into)
+	return json.Unmarshal([]byte(doc), &into)
+}
+
+// encodeKeyIDsJSON writes key IDs by hash as json.Marshal does, sorted by
+// hash, without its reflection when every hash and key ID is plain (at
+// 100,000 key IDs json.Marshal takes a sixth of a second after the last
+// batch of a create).
+func encodeKeyIDsJSON(ids map[string]string) (string, error) {
+	hashes := make([]string, 0, len(ids))
+	size := 2
+	for h, id := range ids {
+		if !plainJSONString(h) || !plainJSONString(id) {
+			raw, err := json.Marshal(ids)
+			return string(raw), err
+		}
+		hashes = append(hashes, h)
+		size += len(h) + len(id) + 6
+	}
+	slices.Sort(hashes)
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteByte('{')
+	for i, h := range hashes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(h)
+		b.WriteString(`":"`)
+		b.WriteString(ids[h])
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String(), nil
+}
+
+// plainJSONString reports whether json.Marshal writes s as it is, between
+// quotes: printable ASCII that it does not escape.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}
+
+// cloneRecord is a copy of rec that changes to rec leave alone.
+func cloneRecord(rec migrationRecord) migrationRecord {
+	return migrationRecord{KeyIDs: maps.Clone(rec.KeyIDs), Failed: maps.Clone(rec.Failed), Unconfirmed: maps.Clone(rec.Unconfirmed)}
 }
 
 func stringSet(ctx context.Context, s types.Set, diags *diag.Diagnostics) map[string]bool {
@@ -107,11 +177,11 @@ func setRecordOn(ctx context.Context, r migrationRecord, m *keyMigrationModel) d
 	var diags, d diag.Diagnostics
 	if m.keyIDsAsJSON() {
 		m.KeyIDs = types.MapNull(types.StringType)
-		raw, err := json.Marshal(r.KeyIDs) // sorted by hash
+		raw, err := encodeKeyIDsJSON(r.KeyIDs) // sorted by hash
 		if err != nil {
 			diags.AddError("Could not encode key_ids_json", err.Error())
 		}
-		m.KeyIDsJSON = types.StringValue(string(raw))
+		m.KeyIDsJSON = types.StringValue(raw)
 	} else {
 		m.KeyIDsJSON = types.StringNull()
 		m.KeyIDs, d = types.MapValueFrom(ctx, types.StringType, r.KeyIDs)

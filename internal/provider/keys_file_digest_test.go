@@ -2,8 +2,11 @@ package provider
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/migration"
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
@@ -66,5 +69,48 @@ func TestKeysFileRecordPacking(t *testing.T) {
 	rec.KeyIDs["c"] = "key_c"
 	if got := (&keysFileRecord{Packed: r.Packed}).digestsBy(rec); len(got) != 0 {
 		t.Errorf("a packing of 2 digests read against 3 hashes gave %d", len(got))
+	}
+}
+
+// The comparison an apply's re-plan made is reused by the update only for
+// the very same inputs, and as a copy the update may change.
+func TestRememberedChangesOnlyForTheSameInputs(t *testing.T) {
+	plan := keyMigrationModel{KeysFile: types.StringValue("keys.json"), KeysFileSHA256: types.StringValue("aa"), HashFormat: types.StringNull()}
+	state := keyMigrationModel{KeyIDsJSON: types.StringValue(`{"h1":"key_1"}`), FailedHashes: types.SetNull(types.StringType), UnconfirmedHashes: types.SetNull(types.StringType)}
+	compared := 0
+	compare := func() keyMigrationChanges {
+		compared++
+		return keyMigrationChanges{send: []string{fmt.Sprint("h", compared)}, changes: map[string]settingsChange{}}
+	}
+	first := rememberedChanges(plan, state, keysFileRecord{Packed: "x"}, compare)
+	first.send[0] = "changed by the caller"
+	if again := rememberedChanges(plan, state, keysFileRecord{Packed: "x"}, compare); compared != 1 || again.send[0] != "h1" {
+		t.Fatalf("same inputs: compared %d times, got %v", compared, again.send)
+	}
+	other := plan
+	other.KeysFileSHA256 = types.StringValue("bb")
+	changedState := state
+	changedState.KeyIDsJSON = types.StringValue(`{"h1":"key_1","h2":"key_2"}`)
+	for name, c := range map[string]func() keyMigrationChanges{
+		"file hash": func() keyMigrationChanges {
+			return rememberedChanges(other, state, keysFileRecord{Packed: "x"}, compare)
+		},
+		"key IDs": func() keyMigrationChanges {
+			return rememberedChanges(plan, changedState, keysFileRecord{Packed: "x"}, compare)
+		},
+		"digests": func() keyMigrationChanges {
+			return rememberedChanges(plan, state, keysFileRecord{Packed: "y"}, compare)
+		},
+		"pending": func() keyMigrationChanges {
+			return rememberedChanges(plan, state, keysFileRecord{Packed: "x", Pending: 1}, compare)
+		},
+		"stale": func() keyMigrationChanges {
+			return rememberedChanges(plan, state, keysFileRecord{Packed: "x", Stale: true}, compare)
+		},
+	} {
+		before := compared
+		if got := c(); compared != before+1 || got.send[0] != fmt.Sprint("h", compared) {
+			t.Errorf("%s changed, but the remembered comparison was used: %v", name, got.send)
+		}
 	}
 }

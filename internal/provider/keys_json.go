@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -73,6 +74,17 @@ func (p *keysJSONProblems) add(format string, args ...any) {
 	}
 }
 
+// merge adds other's problems after p's.
+func (p *keysJSONProblems) merge(other keysJSONProblems) {
+	p.count += other.count
+	for _, msg := range other.list {
+		if len(p.list) == maxReportedProblems {
+			break
+		}
+		p.list = append(p.list, msg)
+	}
+}
+
 // Error is every problem found, one per line, at most maxReportedProblems.
 func (p *keysJSONProblems) Error() string {
 	out := strings.Join(p.list, "\n")
@@ -122,9 +134,190 @@ func parseKeysDoc(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 	return bulk, problems
 }
 
-// readKeysJSON reads the array in one pass: at 100,000 keys every extra
-// pass over the document costs about half a second.
+// readKeysJSON reads and checks the array. A document that splits into
+// objects is decoded and checked on every CPU at once (at 100,000 keys one
+// CPU takes over a second); one that does not, or whose objects are not
+// valid JSON, is read by readKeysJSONStream, whose errors name the byte.
 func readKeysJSON(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
+	items, ok := splitJSONObjects(doc)
+	if !ok {
+		return readKeysJSONStream(doc, hashFormat, name)
+	}
+	read := make([]readItem, len(items))
+	parallelChunks(len(items), func(from, to int) {
+		dec := newItemDecoder()
+		for i := from; i < to; i++ {
+			read[i] = dec.read(items[i], i, hashFormat, name)
+		}
+	})
+	var problems keysJSONProblems
+	out := bulkKeys{keys: make(map[string]unkeyclient.Key, len(items)), raw: make(map[string]string, len(items)), memo: &digestMemo{m: map[string]string{}}}
+	firstIndex := make(map[string]int, len(items))
+	for i, r := range read {
+		if r.syntaxErr {
+			return readKeysJSONStream(doc, hashFormat, name)
+		}
+		problems.merge(r.problems)
+		if r.problems.count > 0 {
+			continue
+		}
+		h := r.key.Hash
+		if j, dup := firstIndex[h]; dup {
+			problems.add("%s[%d]: hash %q is also %s[%d]; every hash must appear once (Unkey fails a request with the same hash twice).", name, i, h, name, j)
+			continue
+		}
+		firstIndex[h] = i
+		out.hashes = append(out.hashes, h)
+		out.keys[h] = r.key
+		out.raw[h] = items[i]
+	}
+	if problems.count > 0 {
+		return out, &problems
+	}
+	return out, nil
+}
+
+// readItem is one object of the array, decoded and checked.
+type readItem struct {
+	key       unkeyclient.Key
+	problems  keysJSONProblems
+	syntaxErr bool // not valid JSON: the stream reader reports it
+}
+
+// itemDecoder decodes objects one after the other with one json.Decoder
+// (and its buffer), fed each object in turn by its reader.
+type itemDecoder struct {
+	src *itemSource
+	dec *json.Decoder
+}
+
+// itemSource gives the decoder the current object, then io.EOF.
+type itemSource struct{ rest string }
+
+func (s *itemSource) Read(p []byte) (int, error) {
+	if s.rest == "" {
+		return 0, io.EOF
+	}
+	n := copy(p, s.rest)
+	s.rest = s.rest[n:]
+	return n, nil
+}
+
+func newItemDecoder() itemDecoder {
+	src := &itemSource{}
+	dec := json.NewDecoder(src)
+	dec.DisallowUnknownFields()
+	dec.UseNumber() // keep large integers in meta exact
+	return itemDecoder{src: src, dec: dec}
+}
+
+// read decodes and checks the object raw, item i of the array, as
+// readKeysJSONStream does. An object that is not exactly one valid JSON
+// value is a syntax error, which leaves the decoder unusable.
+func (d itemDecoder) read(raw string, i int, hashFormat, name string) readItem {
+	var r readItem
+	if k, ok := decodeKeyFast(raw); ok {
+		r.key, _ = checkKeysJSONKey(keyLabel(name, i, k.Hash), k, hashFormat, &r.problems)
+		return r
+	}
+	d.src.rest = raw
+	start := d.dec.InputOffset()
+	var k keysJSONKey
+	err := d.dec.Decode(&k)
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) || errors.Is(err, io.ErrUnexpectedEOF) || d.src.rest != "" || d.dec.InputOffset()-start != int64(len(raw)) {
+		r.syntaxErr = true
+		return r
+	}
+	if err != nil {
+		r.problems.add("%s: %s", keyLabel(name, i, hashOfBrokenItem([]byte(raw))), jsonProblem(err))
+		return r
+	}
+	r.key, _ = checkKeysJSONKey(keyLabel(name, i, k.Hash), k, hashFormat, &r.problems)
+	return r
+}
+
+// splitJSONObjects splits a JSON array of objects into the objects' text,
+// tracking only strings and nesting; ok is false for anything else (another
+// value, an empty array, an unbalanced object). It does not check the
+// objects: each is decoded on its own afterwards.
+func splitJSONObjects(doc string) (items []string, ok bool) {
+	i := skipJSONSpace(doc, 0)
+	if i == len(doc) || doc[i] != '[' {
+		return nil, false
+	}
+	for {
+		i = skipJSONSpace(doc, i+1)
+		if i == len(doc) || doc[i] != '{' {
+			return nil, false
+		}
+		end := endOfJSONObject(doc, i)
+		if end < 0 {
+			return nil, false
+		}
+		items = append(items, doc[i:end])
+		i = skipJSONSpace(doc, end)
+		if i == len(doc) {
+			return nil, false
+		}
+		if doc[i] == ']' {
+			break
+		}
+		if doc[i] != ',' {
+			return nil, false
+		}
+	}
+	return items, skipJSONSpace(doc, i+1) == len(doc)
+}
+
+func skipJSONSpace(doc string, i int) int {
+	for i < len(doc) && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\n' || doc[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// endOfJSONObject is the index just past the object or array that starts
+// at doc[start], or -1 when it does not end.
+func endOfJSONObject(doc string, start int) int {
+	depth := 0
+	for i := start; i < len(doc); i++ {
+		switch doc[i] {
+		case '"':
+			for i++; i < len(doc) && doc[i] != '"'; i++ {
+				if doc[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+// parallelChunks calls work on n items split into one contiguous chunk per
+// CPU, and waits for all of them.
+func parallelChunks(n int, work func(from, to int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(n/256, 1))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work(w*n/workers, (w+1)*n/workers)
+		}()
+	}
+	wg.Wait()
+}
+
+// readKeysJSONStream reads the array in one pass with encoding/json's
+// stream decoder, stopping at the first syntax error.
+func readKeysJSONStream(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 	var problems keysJSONProblems
 	notArray := func(err error) (bulkKeys, *keysJSONProblems) {
 		problems.add("%s must be a JSON array of key objects in Unkey's migrateKeys format, e.g. %s; write it with file(\"keys.json\") or jsonencode([...]). %s",
@@ -180,7 +373,7 @@ func readKeysJSON(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 	return out, nil
 }
 
-func checkKeysJSONKey(at string, k keysJSONKey, hashFormat string, problems *keysJSONProblems) (unkeyclient.Key, bool) {
+func checkKeysJSONKey(at keyAt, k keysJSONKey, hashFormat string, problems *keysJSONProblems) (unkeyclient.Key, bool) {
 	before := problems.count
 	switch {
 	case k.Hash == "":
@@ -221,12 +414,32 @@ func checkKeysJSONKey(at string, k keysJSONKey, hashFormat string, problems *key
 	}, true
 }
 
-func keyLabel(name string, i int, hash string) string {
-	if hash == "" {
-		return fmt.Sprintf("%s[%d]", name, i)
-	}
-	return fmt.Sprintf("%s[%d] (hash %q)", name, i, hash)
+func keyLabel(name string, i int, hash string) keyAt {
+	return keyAt{name: name, i: i, hash: hash}
 }
+
+// keyAt names a key of the array in problems; written only when a problem
+// is, as most keys have none.
+type keyAt struct {
+	name string
+	i    int
+	hash string
+}
+
+func (k keyAt) String() string {
+	if k.hash == "" {
+		return fmt.Sprintf("%s[%d]", k.name, k.i)
+	}
+	return fmt.Sprintf("%s[%d] (hash %q)", k.name, k.i, k.hash)
+}
+
+// ratelimitAt names a rate limit of a key in problems.
+type ratelimitAt struct {
+	key keyAt
+	j   int
+}
+
+func (r ratelimitAt) String() string { return fmt.Sprintf("%s: ratelimits[%d]", r.key, r.j) }
 
 // hashOfBrokenItem finds the hash of an item that did not decode, to name it.
 func hashOfBrokenItem(item json.RawMessage) string {
@@ -277,7 +490,7 @@ func jsonTypeName(goType string) string {
 	}
 }
 
-func checkLength(problems *keysJSONProblems, at, field string, v *string, minLen, maxLen int) {
+func checkLength(problems *keysJSONProblems, at keyAt, field string, v *string, minLen, maxLen int) {
 	if v == nil {
 		return
 	}
@@ -286,7 +499,7 @@ func checkLength(problems *keysJSONProblems, at, field string, v *string, minLen
 	}
 }
 
-func checkNames(problems *keysJSONProblems, at, field string, names []string, maxItems int, isPermission bool) {
+func checkNames(problems *keysJSONProblems, at keyAt, field string, names []string, maxItems int, isPermission bool) {
 	if len(names) > maxItems {
 		problems.add("%s: %s has %d entries; Unkey accepts at most %d.", at, field, len(names), maxItems)
 	}
@@ -304,7 +517,7 @@ func checkNames(problems *keysJSONProblems, at, field string, names []string, ma
 	}
 }
 
-func checkCredits(problems *keysJSONProblems, at string, c *keysJSONCredits) *unkeyclient.Credits {
+func checkCredits(problems *keysJSONProblems, at keyAt, c *keysJSONCredits) *unkeyclient.Credits {
 	if c == nil {
 		return nil
 	}
@@ -335,14 +548,14 @@ func checkCredits(problems *keysJSONProblems, at string, c *keysJSONCredits) *un
 	return out
 }
 
-func checkRatelimits(problems *keysJSONProblems, at string, rls []keysJSONRatelimit) []unkeyclient.Ratelimit {
+func checkRatelimits(problems *keysJSONProblems, at keyAt, rls []keysJSONRatelimit) []unkeyclient.Ratelimit {
 	if len(rls) > 50 {
 		problems.add("%s: ratelimits has %d entries; Unkey accepts at most 50.", at, len(rls))
 	}
 	var out []unkeyclient.Ratelimit
 	seen := map[string]bool{}
 	for j, rl := range rls {
-		rat := fmt.Sprintf("%s: ratelimits[%d]", at, j)
+		rat := ratelimitAt{at, j}
 		if n := utf8.RuneCountInString(rl.Name); n < 3 || n > 128 {
 			problems.add("%s.name must be 3 to 128 characters.", rat)
 		} else if seen[rl.Name] {

@@ -27,3 +27,24 @@ func BenchmarkReadKeysJSON(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReadKeysJSONStream is the same with the one-pass stream reader,
+// which the parallel reader falls back to.
+func BenchmarkReadKeysJSONStream(b *testing.B) {
+	raws, settings := keygen.Generate(100000, 1)
+	keys, err := keygen.MigrateKeys(raws, settings)
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, err := json.Marshal(keys)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, problems := readKeysJSONStream(string(doc), hashFormatSHA256Base64, "keys_json"); problems != nil {
+			b.Fatal(problems)
+		}
+	}
+}

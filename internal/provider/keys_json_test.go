@@ -74,3 +74,31 @@ func TestParseKeysJSONReportsAtMostTwentyProblems(t *testing.T) {
 		t.Fatalf("got %v", problems)
 	}
 }
+
+// The parallel reader agrees with the stream reader on every document: the
+// same keys, raw entries and hashes in the same order, and the same problems
+// word for word.
+func FuzzReadKeysJSONAgreesWithStream(f *testing.F) {
+	for _, seed := range []string{
+		`[{"hash": "J9wn0fWY6TNt4c6Pp0nB0cAnUQhDTFXM3CvpWwAKbSk=", "name": "a", "meta": {"n": 12345678901234567890, "s": "}]\"{"}}]`,
+		`[{"hash": "abc", "credits": {"remaining": 1, "refill": {"interval": "monthly", "amount": 2, "refillDay": 31}}}]`,
+		` [ {"hash": "abc", "ratelimits": [{"name": "req", "limit": 1, "duration": 1000, "autoApply": true}]} ,{"hash": "abd", "roles": ["x", "x"]} ] `,
+		`[{"hash": "abc"}, {"hash": "abc"}]`, `[{"hash": "abc"}, {"hash": 1}, {"hash": "abd", "nope": 1}, {"hash": "a"}]`,
+		`[{"hash": "abc"} {"hash": "abd"}]`, `[{"hash": "abc"},]`, `[{"hash": "abc"}] x`, `[{"hash": "abc", "name": "\"}"}]`,
+		`[{"hash": "abc", "name": "x\ud800"}]`, `[{"hash": "abc"}, {"hash": "abd"`, `[{"hash": "abc"}, {}]`, `[{"hash":"abc"}{}]`,
+		`{"hash": "abc"}`, `[]`, `[null]`, `[{"hash": "abc", "expires": -1}]`, `[{"hash": "abc", "enabled": false, "permissions": ["a.b:*"]}]`,
+	} {
+		f.Add(seed, "")
+	}
+	f.Add(`[{"hash": "J9wn0fWY6TNt4c6Pp0nB0cAnUQhDTFXM3CvpWwAKbSk="}, {"hash": "abc"}]`, hashFormatSHA256Base64)
+	f.Fuzz(func(t *testing.T, doc, format string) {
+		got, gotProblems := readKeysJSON(doc, format, "keys_file \"k.json\"")
+		want, wantProblems := readKeysJSONStream(doc, format, "keys_file \"k.json\"")
+		if (gotProblems == nil) != (wantProblems == nil) || (gotProblems != nil && !reflect.DeepEqual(*gotProblems, *wantProblems)) {
+			t.Fatalf("%q: problems %v, the stream reader's %v", doc, gotProblems, wantProblems)
+		}
+		if !reflect.DeepEqual(got.hashes, want.hashes) || !reflect.DeepEqual(got.keys, want.keys) || !reflect.DeepEqual(got.raw, want.raw) {
+			t.Fatalf("%q: read %v, the stream reader %v", doc, got.hashes, want.hashes)
+		}
+	})
+}

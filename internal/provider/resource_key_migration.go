@@ -177,7 +177,16 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	}
 	rec := migration.NewRecord()
 	var ps privateState
-	migrateErr := r.migrate(ctx, client, plan, desired, sortedKeys(desired), nil, &rec, &ps, &resp.Diagnostics)
+	var migrateErr error
+	send := func() {
+		migrateErr = r.migrate(ctx, client, plan, desired, sortedKeys(desired), nil, &rec, &ps, &resp.Diagnostics)
+	}
+	var digest func(hash string) string
+	if plan.usesKeysFile() {
+		digest = digestsWhile(plan, desired, send)
+	} else {
+		send()
+	}
 	if migrateErr != nil && len(rec.KeyIDs)+len(rec.Failed)+len(rec.Unconfirmed)+len(ps.Unanswered) == 0 {
 		// Nothing reached Unkey: no resource, nothing to remember.
 		resp.Diagnostics.AddError("Could not migrate the keys", migrateErr.Error())
@@ -188,7 +197,7 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	ps.IncompleteCreate = migrateErr != nil
 	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, ps)...)
 	if plan.usesKeysFile() {
-		fr := newKeysFileRecord(rec, desired, digestOf(plan, desired), nil, nil)
+		fr := newKeysFileRecord(rec, desired, digest, nil, nil)
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, &fr, rec)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -454,7 +463,9 @@ func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrati
 		if diags.HasError() {
 			return nil, keyMigrationChanges{}, diags
 		}
-		return planned, planChangesByDigest(planned, digestOf(plan, planned), rec, fr.digestsBy(rec)), diags
+		return planned, rememberedChanges(plan, state, fr, func() keyMigrationChanges {
+			return planChangesByDigest(planned, digestOf(plan, planned), rec, fr.digestsBy(rec))
+		}), diags
 	}
 	old, d := desiredKeys(ctx, state)
 	diags.Append(d...)
@@ -661,7 +672,7 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	resp.Diagnostics.Append(diags...)
 	rec, diags := recordFrom(ctx, state)
 	resp.Diagnostics.Append(diags...)
-	before, _ := recordFrom(ctx, state)
+	before := cloneRecord(rec)
 	var planned map[string]unkeyclient.Key
 	var changes keyMigrationChanges
 	// A keys_file of the same hash, fully applied, is not read at all.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -131,34 +132,70 @@ func (r MigrateRequest) plan() ([]batch, error) {
 		size = 100
 	}
 	seen := make(map[string]struct{}, len(r.Keys))
-	var batches []batch
-	var current batch
 	for _, k := range r.Keys {
 		if _, dup := seen[k.Hash]; dup {
 			// One request with the same hash twice fails as a whole in Unkey.
 			return nil, fmt.Errorf("hash %q appears twice; every hash must be unique", k.Hash)
 		}
 		seen[k.Hash] = struct{}{}
-		encoded, err := json.Marshal(k.toWire())
-		if err != nil {
-			return nil, fmt.Errorf("encoding key %q: %w", k.Hash, err)
-		}
-		n := len(encoded) + 1
-		if n > MaxBatchBytes {
-			return nil, fmt.Errorf("key %q alone encodes to %d bytes, more than the %d a request may carry", k.Hash, n, MaxBatchBytes)
-		}
+	}
+	encoded, err := encodeKeys(r.Keys)
+	if err != nil {
+		return nil, err
+	}
+	var batches []batch
+	var current batch
+	for i, k := range r.Keys {
+		n := len(encoded[i]) + 1
 		if len(current.keys) == size || (len(current.keys) > 0 && current.size+n > MaxBatchBytes) {
 			batches = append(batches, current)
 			current = batch{}
 		}
 		current.hashes = append(current.hashes, k.Hash)
-		current.keys = append(current.keys, encoded)
+		current.keys = append(current.keys, encoded[i])
 		current.size += n
 	}
 	if len(current.keys) > 0 {
 		batches = append(batches, current)
 	}
 	return batches, nil
+}
+
+// encodeKeys encodes every key for the wire, on every CPU at once: at
+// 100,000 keys one CPU takes half a second before the first request. The
+// error is the first key's, in order, that cannot be sent.
+func encodeKeys(keys []Key) ([]json.RawMessage, error) {
+	encoded := make([]json.RawMessage, len(keys))
+	errs := make([]error, len(keys))
+	workers := min(runtime.GOMAXPROCS(0), max(len(keys)/256, 1))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w * len(keys) / workers; i < (w+1)*len(keys)/workers; i++ {
+				encoded[i], errs[i] = encodeKey(keys[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return encoded, nil
+}
+
+func encodeKey(k Key) (json.RawMessage, error) {
+	encoded, err := json.Marshal(k.toWire())
+	if err != nil {
+		return nil, fmt.Errorf("encoding key %q: %w", k.Hash, err)
+	}
+	if n := len(encoded) + 1; n > MaxBatchBytes {
+		return nil, fmt.Errorf("key %q alone encodes to %d bytes, more than the %d a request may carry", k.Hash, n, MaxBatchBytes)
+	}
+	return encoded, nil
 }
 
 // Migrate sends the keys in batches, up to req.Parallel requests at a time,
