@@ -156,7 +156,14 @@ TF_ACC=1 CHECKPOINT_DISABLE=1 go test ./... -count=1 -timeout 60m "$@"
 # Fuzz every parser and converter of user input for a bounded time; the
 # seed corpora under testdata/fuzz/ already ran as unit tests above.
 phase "fuzzing (${FUZZTIME:=10s} per target)"
-for target in ./internal/provider:FuzzCheckHash ./internal/provider:FuzzKeySettingsConversion ./internal/provider:FuzzParseKeysJSON ./internal/unkeyclient:FuzzPlanBatches; do
+fuzz_targets=(
+  ./internal/provider:FuzzCheckHash ./internal/provider:FuzzKeySettingsConversion ./internal/provider:FuzzParseKeysJSON
+  ./internal/provider:FuzzReadKeysJSONAgreesWithStream ./internal/provider:FuzzDecodeKeyFast
+  ./internal/provider:FuzzDecodeKeyIDsJSON ./internal/provider:FuzzEncodeKeyIDsJSON
+  ./internal/plainjson:FuzzValueAgreesWithEncodingJSON ./internal/migration:FuzzDecodeEntry
+  ./internal/unkeyclient:FuzzPlanBatches
+)
+for target in "${fuzz_targets[@]}"; do
   go test "${target%%:*}" -run '^$' -fuzz "^${target##*:}\$" -fuzztime "$FUZZTIME" >/dev/null || {
     go test "${target%%:*}" -run "^${target##*:}\$" -count=1
     echo "fuzzing ${target} found a failure (saved under testdata/fuzz/)" >&2
