@@ -562,3 +562,93 @@ func TestLightMixKeepsOnlyNamesAndMeta(t *testing.T) {
 		t.Errorf("the light mix is %d bytes against %d for the full one; want under half", len(b), len(a))
 	}
 }
+
+// keysMapRun is a results with the keys input and both its floors at ns,
+// the provider's apply and plan at ratio times the terraform_data floor's.
+func keysMapRun(ratio float64, ns ...int) *results {
+	r := &results{ns: ns, inputs: []string{inputKeys}, keysMax: slices.Max(ns), sdkSeq: map[int]sdkResult{}, sdkBest: map[int]sdkResult{}}
+	step := func(d time.Duration) stepResult { return stepResult{Ran: true, procStats: procStats{Wall: d}} }
+	for _, n := range ns {
+		floor := time.Duration(n) * time.Millisecond
+		r.floors = append(r.floors, floorResult{N: n, Input: inputKeys, Apply: step(floor), Plan: step(floor)})
+		r.schemaFloors = append(r.schemaFloors, tfResult{N: n, Input: inputKeys,
+			Apply: step(floor * 6 / 5), Plan: step(floor * 6 / 5), Add: step(floor), Change: step(floor)})
+		own := time.Duration(float64(floor) * ratio)
+		r.runs = append(r.runs, tfResult{N: n, Input: inputKeys, Apply: step(own), Plan: step(own), Add: step(own), Change: step(own)})
+	}
+	return r
+}
+
+func keysMapCheck(t *testing.T, cs []check, prefix string) check {
+	t.Helper()
+	for _, c := range cs {
+		if strings.HasPrefix(c.text, prefix) {
+			return c
+		}
+	}
+	t.Fatalf("no check starts with %q", prefix)
+	return check{}
+}
+
+func TestKeysMapTargetsAgainstTheFloors(t *testing.T) {
+	r := keysMapRun(1.4, 1000, 10000, 30000, 100000)
+	cs := r.keysMapChecks()
+	if len(cs) != 4 {
+		t.Fatalf("%d checks, want 4: %v", len(cs), cs)
+	}
+	for _, c := range cs {
+		if !c.pass || c.notRun != "" {
+			t.Errorf("want PASS: %s", c)
+		}
+	}
+	apply := keysMapCheck(t, cs, "keys apply at 10,000 keys within 1.5×").String()
+	for _, want := range []string{"14.0 s, 1.40×", "terraform_data floor 10.0 s", "schema floor 12.0 s (1.20× terraform_data)"} {
+		if !strings.Contains(apply, want) {
+			t.Errorf("%q lacks %q", apply, want)
+		}
+	}
+	flat := keysMapCheck(t, cs, "keys cost per key flat").String()
+	if !strings.Contains(flat, "terraform_data floor: 1000.0 µs/key at 1,000") || !strings.Contains(flat, "schema floor: 1200.0 µs/key") {
+		t.Errorf("the floors' cost per key is not beside the target: %s", flat)
+	}
+
+	r = keysMapRun(1.6, 1000, 10000, 30000, 100000)
+	for _, prefix := range []string{"keys apply at 10,000", "keys no-op plan at 10,000"} {
+		if c := keysMapCheck(t, r.keysMapChecks(), prefix); c.pass {
+			t.Errorf("1.6× the floor passed: %s", c)
+		}
+	}
+
+	r = keysMapRun(1.4, 1000, 10000, 30000, 100000)
+	r.run(30000, inputKeys).Apply.Wall = 60 * time.Second // 2,000 µs/key against 1,400
+	if c := keysMapCheck(t, r.keysMapChecks(), "keys cost per key flat"); c.pass {
+		t.Errorf("a cost per key growing 1.43× passed: %s", c)
+	}
+	r.run(100000, inputKeys).Change.ExitCode = 1
+	if c := keysMapCheck(t, r.keysMapChecks(), "keys at 100,000 keys completes"); c.pass {
+		t.Errorf("a failed change passed: %s", c)
+	}
+}
+
+func TestKeysMapTargetsNotRunSayWhy(t *testing.T) {
+	r := keysMapRun(1.4, 1000, 3000, 10000)
+	r.keysMax = 3000
+	r.runs = slices.DeleteFunc(r.runs, func(x tfResult) bool { return x.N > 3000 })
+	cs := r.keysMapChecks()
+	apply := keysMapCheck(t, cs, "keys apply at 10,000 keys").String()
+	if !strings.HasPrefix(apply, "SKIP ") || !strings.HasSuffix(apply, "not run (-keys-max 3,000)") || !strings.Contains(apply, "schema floor 12.0 s (1.20× terraform_data)") {
+		t.Errorf("got %q; want it not run for -keys-max, with both floors", apply)
+	}
+	if c := keysMapCheck(t, cs, "keys cost per key flat").String(); !strings.HasSuffix(c, "not run (-n has no 30,000)") {
+		t.Errorf("got %q", c)
+	}
+	if c := keysMapCheck(t, cs, "keys at 100,000").String(); !strings.HasSuffix(c, "not run (-n has no 100,000)") {
+		t.Errorf("got %q", c)
+	}
+	out := r.report("m", time.Now(), time.Minute, "0, 0")
+	for _, want := range []string{schemaFloorLabel, "SKIP keys apply at 10,000 keys"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+}

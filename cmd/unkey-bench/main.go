@@ -2,7 +2,7 @@
 // local Unkey-compatible API (internal/unkeylocal) on loopback, with the
 // real Terraform CLI and the provider built from this checkout.
 //
-//	go run ./cmd/unkey-bench [-n 1000,10000,100000] [-inputs keys,keys_json,keys_file] [-keys-max 1000] [-mix full|light] [-latency unkey|none] [-out BENCHMARKS.md] [-quick] [-keep]
+//	go run ./cmd/unkey-bench [-n 1000,10000,100000] [-inputs keys,keys_json,keys_file] [-keys-max 1000] [-keys-floor-max N] [-mix full|light] [-latency unkey|none] [-out BENCHMARKS.md] [-quick] [-keep]
 //
 // Every local API takes Unkey's time (unkeylocal.UnkeyLatency: about 4 ms
 // plus 0.14 ms per key of a migrateKeys request, two requests served at
@@ -22,10 +22,11 @@
 //  4. adding one key: wall time and keys received by the server (must be 1);
 //  5. renaming one key: wall time and the API calls made (must touch only it).
 //
-// The keys input is measured only up to -keys-max keys: the plugin
-// framework spends about 14 ms per key of a map of nested objects on every
-// command (2 to 3.5 minutes per command at 10,000 keys), so larger runs of
-// it would take the benchmark from minutes to hours.
+// The keys input is measured only up to -keys-max keys (keysCostNote), its
+// floors up to -keys-floor-max: larger runs of it would take the benchmark
+// from minutes to hours. Beside the terraform_data floor, the keys input
+// has a schema floor: Terraform core on unkey_key_migration's own schema
+// with a provider that does next to nothing (floor.go).
 //
 // It prints the tables and the target checks (PASS/FAIL) and writes them,
 // with a description of the machine, to -out.
@@ -79,7 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	ns := fs.String("n", "1000,10000,100000", "comma-separated key counts")
 	inputs := fs.String("inputs", "keys,keys_json,keys_file", "comma-separated inputs of unkey_key_migration to measure: keys, keys_json, keys_file")
 	fs.StringVar(&c.latency, "latency", latencyUnkey, "the local API's time model: unkey (Unkey's measured server time, unkeylocal.UnkeyLatency) or none (answer at once)")
-	fs.IntVar(&c.keysMax, "keys-max", 1000, "measure the keys input only at N up to this (KEYSMAXHELP)")
+	fs.IntVar(&c.keysMax, "keys-max", 1000, "measure the keys input only at N up to this: "+keysCostNote)
 	fs.IntVar(&c.floorMax, "keys-floor-max", 0, "measure the keys input's floors (terraform_data and the schema floor) at N up to this too (0: -keys-max)")
 	fs.StringVar(&c.mix, "mix", mixFull, "generated keys: full (names, external IDs, meta, roles, permissions, ratelimits, credits, expiries) or light (names and meta only)")
 	quick := fs.Bool("quick", false, "only N=1000,10000 (overrides -n), for fast iteration")
@@ -196,6 +197,12 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// keysCostNote is why the keys input has its own N limit, from the
+// measurements in the README's "Which input for how many keys".
+const keysCostNote = "each terraform command on a keys map takes about 10 to 15 ms per key, most of it in the provider " +
+	"(10,000 keys, idle 2 cores: apply 137 s, no-op plan 98 s, add or change one key about 3.5 minutes), " +
+	"against 1.3 to 1.5 times the terraform_data floor for Terraform core alone on the same schema (the schema floor, 10,000 keys)"
 
 // The -latency models.
 const (

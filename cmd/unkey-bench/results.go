@@ -775,9 +775,14 @@ func (r *results) report(machineInfo string, date time.Time, total time.Duration
 		"of the process that started it (this benchmark) up to exec, so it overstates.\n", hwmPollInterval)
 	fmt.Fprintf(&b, "- terraform_data floors: `input = sensitive(file(\"keys.json\"))` (sensitive like keys_json, so Terraform does not print 40 MB of plan) "+
 		"and `input = jsondecode(file(\"keys-map.json\"))`.\n")
+	if len(r.schemaFloors) > 0 {
+		fmt.Fprintf(&b, "- %s: the `keys` configuration and steps against a provider serving unkey_key_migration's real schema (taken from the provider in process) "+
+			"that validates nothing, plans the proposed state (computed attributes unknown on create), applies it with cheap values (a key ID per hash) "+
+			"and calls no API (cmd/unkey-bench/floor.go): what Terraform core costs for this schema whatever the provider does.\n", schemaFloorLabel)
+	}
 	if slices.Contains(r.inputs, inputKeys) && len(r.nsFor(inputKeys)) < len(r.ns) {
-		fmt.Fprintf(&b, "- `keys` (and its floor) not run at N above %s (-keys-max): about 14 ms per key per terraform command in the plugin framework "+
-			"would take this run from minutes to hours; see the README's \"Which input for how many keys\".\n", fmtN(r.keysMax))
+		fmt.Fprintf(&b, "- `keys` not run at N above %s (-keys-max), its floors not above %s (-keys-floor-max): %s; "+
+			"see the README's \"Which input for how many keys\".\n", fmtN(r.keysMax), fmtN(max(r.keysMax, r.floorMax)), keysCostNote)
 	}
 	b.WriteString("\n")
 
