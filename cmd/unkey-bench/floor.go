@@ -196,7 +196,7 @@ func (p *floorProvider) PlanResourceChange(_ context.Context, req *tfprotov6.Pla
 		return nil
 	})
 	if err != nil {
-		return &tfprotov6.PlanResourceChangeResponse{Diagnostics: floorError("planning: " + err.Error())}, nil
+		return &tfprotov6.PlanResourceChangeResponse{Diagnostics: floorError("planning: " + err.Error())}, nil //nolint:nilerr // the protocol reports failures as diagnostics
 	}
 	resp.PlannedState = &tfprotov6.DynamicValue{MsgPack: planned}
 	return resp, nil
@@ -231,7 +231,7 @@ func (p *floorProvider) ApplyResourceChange(_ context.Context, req *tfprotov6.Ap
 		return nil
 	})
 	if err != nil {
-		return &tfprotov6.ApplyResourceChangeResponse{Diagnostics: floorError("applying: " + err.Error())}, nil
+		return &tfprotov6.ApplyResourceChangeResponse{Diagnostics: floorError("applying: " + err.Error())}, nil //nolint:nilerr // the protocol reports failures as diagnostics
 	}
 	resp.NewState = &tfprotov6.DynamicValue{MsgPack: state}
 	return resp, nil

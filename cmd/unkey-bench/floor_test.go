@@ -40,8 +40,8 @@ func TestSchemaFloorServesTheProvidersSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	real := providerserver.NewProtocol6(provider.New("test")())()
-	want, err := real.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	prov := providerserver.NewProtocol6(provider.New("test")())()
+	want, err := prov.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
