@@ -206,7 +206,7 @@ func passing() *results {
 func failing(cs []check) []string {
 	var out []string
 	for _, c := range cs {
-		if !c.pass {
+		if !c.pass && c.notRun == "" {
 			out = append(out, c.text)
 		}
 	}
@@ -218,9 +218,10 @@ func TestChecksPassWhenEveryTargetIsMet(t *testing.T) {
 	if f := failing(cs); len(f) > 0 {
 		t.Fatalf("failed:\n%s", strings.Join(f, "\n"))
 	}
-	// 4 keys_file and 3 keys_json targets; per input 2 CPU checks, flatness, 2 adds, 2 changes.
-	if len(cs) != 4+3+3*7 {
-		t.Errorf("%d checks, want %d", len(cs), 4+3+3*7)
+	// 4 keys_file, 3 keys_json and 4 keys targets; per input 2 CPU checks,
+	// 2 adds, 2 changes, and flatness but for keys (one of its 4 targets).
+	if want := 4 + 3 + 4 + 3*6 + 2; len(cs) != want {
+		t.Errorf("%d checks, want %d", len(cs), want)
 	}
 }
 
@@ -242,7 +243,7 @@ func TestChecksFailOnEachMissedTarget(t *testing.T) {
 			x.Apply.Prov.CPU = x.Apply.Wall / 5
 		}, "keys create at N=1,000: provider CPU"},
 		"unmeasured provider": {func(r *results) { r.run(1000, inputKeysJSON).Apply.Prov = providerUsage{} }, "provider CPU not measured"},
-		"superlinear":         {func(r *results) { r.run(100000, inputKeys).Apply.Wall = 100 * time.Second }, "keys cost per key flat"},
+		"superlinear":         {func(r *results) { r.run(100000, inputKeysFile).Apply.Wall = 100 * time.Second }, "keys_file cost per key flat"},
 		"two keys added": {func(r *results) {
 			r.run(1000, inputKeys).Add.Calls.MigrateHashes = []string{"new", "old"}
 		}, "keys add 1 key at N=1,000"},
@@ -299,7 +300,7 @@ func TestKeysMaxLeavesTheKeysInputOutAboveIt(t *testing.T) {
 		t.Fatalf("a run skipped on purpose failed a check:\n%s", strings.Join(f, "\n"))
 	}
 	for _, c := range cs {
-		if strings.Contains(c.text, "keys cost per key flat") {
+		if strings.Contains(c.text, "keys cost per key flat") && c.notRun == "" {
 			t.Errorf("flatness judged from one N: %s", c)
 		}
 	}
@@ -559,5 +560,95 @@ func TestLightMixKeepsOnlyNamesAndMeta(t *testing.T) {
 	b, _ := light.keysJSON(50, false)
 	if len(b)*2 > len(a) {
 		t.Errorf("the light mix is %d bytes against %d for the full one; want under half", len(b), len(a))
+	}
+}
+
+// keysMapRun is a results with the keys input and both its floors at ns,
+// the provider's apply and plan at ratio times the terraform_data floor's.
+func keysMapRun(ratio float64, ns ...int) *results {
+	r := &results{ns: ns, inputs: []string{inputKeys}, keysMax: slices.Max(ns), sdkSeq: map[int]sdkResult{}, sdkBest: map[int]sdkResult{}}
+	step := func(d time.Duration) stepResult { return stepResult{Ran: true, procStats: procStats{Wall: d}} }
+	for _, n := range ns {
+		floor := time.Duration(n) * time.Millisecond
+		r.floors = append(r.floors, floorResult{N: n, Input: inputKeys, Apply: step(floor), Plan: step(floor)})
+		r.schemaFloors = append(r.schemaFloors, tfResult{N: n, Input: inputKeys,
+			Apply: step(floor * 6 / 5), Plan: step(floor * 6 / 5), Add: step(floor), Change: step(floor)})
+		own := time.Duration(float64(floor) * ratio)
+		r.runs = append(r.runs, tfResult{N: n, Input: inputKeys, Apply: step(own), Plan: step(own), Add: step(own), Change: step(own)})
+	}
+	return r
+}
+
+func keysMapCheck(t *testing.T, cs []check, prefix string) check {
+	t.Helper()
+	for _, c := range cs {
+		if strings.HasPrefix(c.text, prefix) {
+			return c
+		}
+	}
+	t.Fatalf("no check starts with %q", prefix)
+	return check{}
+}
+
+func TestKeysMapTargetsAgainstTheFloors(t *testing.T) {
+	r := keysMapRun(1.4, 1000, 10000, 30000, 100000)
+	cs := r.keysMapChecks()
+	if len(cs) != 4 {
+		t.Fatalf("%d checks, want 4: %v", len(cs), cs)
+	}
+	for _, c := range cs {
+		if !c.pass || c.notRun != "" {
+			t.Errorf("want PASS: %s", c)
+		}
+	}
+	apply := keysMapCheck(t, cs, "keys apply at 10,000 keys within 1.5×").String()
+	for _, want := range []string{"14.0 s, 1.40×", "terraform_data floor 10.0 s", "schema floor 12.0 s (1.20× terraform_data)"} {
+		if !strings.Contains(apply, want) {
+			t.Errorf("%q lacks %q", apply, want)
+		}
+	}
+	flat := keysMapCheck(t, cs, "keys cost per key flat").String()
+	if !strings.Contains(flat, "terraform_data floor: 1000.0 µs/key at 1,000") || !strings.Contains(flat, "schema floor: 1200.0 µs/key") {
+		t.Errorf("the floors' cost per key is not beside the target: %s", flat)
+	}
+
+	r = keysMapRun(1.6, 1000, 10000, 30000, 100000)
+	for _, prefix := range []string{"keys apply at 10,000", "keys no-op plan at 10,000"} {
+		if c := keysMapCheck(t, r.keysMapChecks(), prefix); c.pass {
+			t.Errorf("1.6× the floor passed: %s", c)
+		}
+	}
+
+	r = keysMapRun(1.4, 1000, 10000, 30000, 100000)
+	r.run(30000, inputKeys).Apply.Wall = 60 * time.Second // 2,000 µs/key against 1,400
+	if c := keysMapCheck(t, r.keysMapChecks(), "keys cost per key flat"); c.pass {
+		t.Errorf("a cost per key growing 1.43× passed: %s", c)
+	}
+	r.run(100000, inputKeys).Change.ExitCode = 1
+	if c := keysMapCheck(t, r.keysMapChecks(), "keys at 100,000 keys completes"); c.pass {
+		t.Errorf("a failed change passed: %s", c)
+	}
+}
+
+func TestKeysMapTargetsNotRunSayWhy(t *testing.T) {
+	r := keysMapRun(1.4, 1000, 3000, 10000)
+	r.keysMax = 3000
+	r.runs = slices.DeleteFunc(r.runs, func(x tfResult) bool { return x.N > 3000 })
+	cs := r.keysMapChecks()
+	apply := keysMapCheck(t, cs, "keys apply at 10,000 keys").String()
+	if !strings.HasPrefix(apply, "SKIP ") || !strings.HasSuffix(apply, "not run (-keys-max 3,000)") || !strings.Contains(apply, "schema floor 12.0 s (1.20× terraform_data)") {
+		t.Errorf("got %q; want it not run for -keys-max, with both floors", apply)
+	}
+	if c := keysMapCheck(t, cs, "keys cost per key flat").String(); !strings.HasSuffix(c, "not run (-n has no 30,000)") {
+		t.Errorf("got %q", c)
+	}
+	if c := keysMapCheck(t, cs, "keys at 100,000").String(); !strings.HasSuffix(c, "not run (-n has no 100,000)") {
+		t.Errorf("got %q", c)
+	}
+	out := r.report("m", time.Now(), time.Minute, "0, 0")
+	for _, want := range []string{schemaFloorLabel, "SKIP keys apply at 10,000 keys"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q", want)
+		}
 	}
 }

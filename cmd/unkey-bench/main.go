@@ -2,7 +2,7 @@
 // local Unkey-compatible API (internal/unkeylocal) on loopback, with the
 // real Terraform CLI and the provider built from this checkout.
 //
-//	go run ./cmd/unkey-bench [-n 1000,10000,100000] [-inputs keys,keys_json,keys_file] [-keys-max 1000] [-mix full|light] [-latency unkey|none] [-out BENCHMARKS.md] [-quick] [-keep]
+//	go run ./cmd/unkey-bench [-n 1000,10000,100000] [-inputs keys,keys_json,keys_file] [-keys-max 1000] [-keys-floor-max N] [-mix full|light] [-latency unkey|none] [-out BENCHMARKS.md] [-quick] [-keep]
 //
 // Every local API takes Unkey's time (unkeylocal.UnkeyLatency: about 4 ms
 // plus 0.14 ms per key of a migrateKeys request, two requests served at
@@ -22,10 +22,11 @@
 //  4. adding one key: wall time and keys received by the server (must be 1);
 //  5. renaming one key: wall time and the API calls made (must touch only it).
 //
-// The keys input is measured only up to -keys-max keys: the plugin
-// framework spends about 14 ms per key of a map of nested objects on every
-// command (2 to 3.5 minutes per command at 10,000 keys), so larger runs of
-// it would take the benchmark from minutes to hours.
+// The keys input is measured only up to -keys-max keys (keysCostNote), its
+// floors up to -keys-floor-max: larger runs of it would take the benchmark
+// from minutes to hours. Beside the terraform_data floor, the keys input
+// has a schema floor: Terraform core on unkey_key_migration's own schema
+// with a provider that does next to nothing (floor.go).
 //
 // It prints the tables and the target checks (PASS/FAIL) and writes them,
 // with a description of the machine, to -out.
@@ -55,6 +56,7 @@ type config struct {
 	ns         []int
 	inputs     []string
 	keysMax    int
+	floorMax   int
 	mix        string
 	out        string
 	readme     string
@@ -78,7 +80,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	ns := fs.String("n", "1000,10000,100000", "comma-separated key counts")
 	inputs := fs.String("inputs", "keys,keys_json,keys_file", "comma-separated inputs of unkey_key_migration to measure: keys, keys_json, keys_file")
 	fs.StringVar(&c.latency, "latency", latencyUnkey, "the local API's time model: unkey (Unkey's measured server time, unkeylocal.UnkeyLatency) or none (answer at once)")
-	fs.IntVar(&c.keysMax, "keys-max", 1000, "measure the keys input only at N up to this (about 14 ms per key per terraform command: 10,000 keys take 2 to 3.5 minutes each)")
+	fs.IntVar(&c.keysMax, "keys-max", 1000, "measure the keys input only at N up to this: "+keysCostNote)
+	fs.IntVar(&c.floorMax, "keys-floor-max", 0, "measure the keys input's floors (terraform_data and the schema floor) at N up to this too (0: -keys-max)")
 	fs.StringVar(&c.mix, "mix", mixFull, "generated keys: full (names, external IDs, meta, roles, permissions, ratelimits, credits, expiries) or light (names and meta only)")
 	quick := fs.Bool("quick", false, "only N=1000,10000 (overrides -n), for fast iteration")
 	fs.StringVar(&c.out, "out", "BENCHMARKS.md", "write the report (markdown) here")
@@ -128,8 +131,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.mix != mixFull && c.mix != mixLight {
 		return c, fmt.Errorf("-mix: %q is neither full nor light", c.mix)
 	}
-	if c.keysMax < 0 {
-		return c, errors.New("-keys-max must be 0 or more")
+	if c.keysMax < 0 || c.floorMax < 0 {
+		return c, errors.New("-keys-max and -keys-floor-max must be 0 or more")
 	}
 	if c.sweepN < 1 {
 		return c, errors.New("-sweep-n must be positive")
@@ -164,6 +167,14 @@ func parseInts(s string) ([]int, error) {
 }
 
 func main() {
+	if os.Getenv(floorProviderEnv) != "" {
+		// Started by Terraform as the schema floor's provider (floor.go).
+		if err := serveSchemaFloor(); err != nil {
+			fmt.Fprintln(os.Stderr, "unkey-bench schema floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	// Terraform runs in a process group of its own, so an interrupt does not
 	// reach it: pass it on by killing the command in flight.
 	sig := make(chan os.Signal, 1)
@@ -186,6 +197,12 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// keysCostNote is why the keys input has its own N limit, from the
+// measurements in the README's "Which input for how many keys".
+const keysCostNote = "each terraform command on a keys map takes 10 to 15 ms per key from 1,000 to 10,000 keys, most of it in the provider " +
+	"(10,000 keys on an idle machine: apply 137 s, no-op plan 98 s), and Terraform core's own conversion of the map to the schema grows with N² " +
+	"(16 s of CPU per conversion at 10,000 keys, repeated to validate, plan and apply: see the schema floor)"
 
 // The -latency models.
 const (
@@ -235,7 +252,7 @@ func run(c config) error {
 	}
 	logf("provider built")
 
-	res := &results{ns: c.ns, inputs: c.inputs, keysMax: c.keysMax, mix: c.mix, latency: c.latency, sweepN: c.sweepN, sdkSeq: map[int]sdkResult{}, sdkBest: map[int]sdkResult{}, parallel: c.parallel}
+	res := &results{ns: c.ns, inputs: c.inputs, keysMax: c.keysMax, floorMax: c.floorMax, mix: c.mix, latency: c.latency, sweepN: c.sweepN, sdkSeq: map[int]sdkResult{}, sdkBest: map[int]sdkResult{}, parallel: c.parallel}
 
 	// The SDK sweep, to find the best raw client.
 	sweepData, err := newDataset(c.sweepN, c.seed, c.mix)
@@ -266,7 +283,11 @@ func run(c config) error {
 	res.batchSize = c.batchSize
 
 	lim := limits{timeout: c.timeout, maxRSSKB: c.maxRSSMB * 1e6 / 1024}
-	runner := &tfRunner{tb: tb, pluginDir: pluginDir, limits: lim, cpuprofile: c.cpuprofile,
+	floorDir, err := floorPluginDir(root)
+	if err != nil {
+		return err
+	}
+	runner := &tfRunner{tb: tb, pluginDir: pluginDir, floorDir: floorDir, limits: lim, cpuprofile: c.cpuprofile,
 		batchSize: res.batchSize, parallel: c.parallel, keep: c.keep, log: logf}
 	for _, n := range c.ns {
 		d, err := newDataset(n, c.seed, c.mix)
@@ -277,14 +298,19 @@ func run(c config) error {
 			return err
 		}
 
-		for _, in := range res.inputsAt(n) {
-			if in == inputKeysFile {
-				continue // Terraform holds only a path and a hash: its floor is the raw client
-			}
+		for _, in := range res.floorInputsAt(n) {
 			f := runner.runFloor(d, in)
 			res.floors = append(res.floors, f)
 			if f.Err != nil {
 				logf("n=%d %s floor failed: %s", n, in, firstLine(f.Err.Error()))
+			}
+			if in != inputKeys {
+				continue
+			}
+			sf := runner.runSchemaFloor(d)
+			res.schemaFloors = append(res.schemaFloors, sf)
+			if sf.Err != nil {
+				logf("n=%d keys schema floor failed: %s", n, firstLine(sf.Err.Error()))
 			}
 		}
 		for _, in := range res.inputsAt(n) {

@@ -143,6 +143,11 @@ const flatTolerance = 1.5
 // key (wall/N) must not grow from the smallest N to the largest. With only
 // two points only the second holds.
 func flatness(points []costPoint) (ok bool, why string) {
+	return flatnessWithin(points, flatTolerance)
+}
+
+// flatnessWithin is flatness with its own tolerance.
+func flatnessWithin(points []costPoint, tolerance float64) (ok bool, why string) {
 	p := slices.Clone(points)
 	slices.SortFunc(p, func(a, b costPoint) int { return a.N - b.N })
 	if len(p) < 2 {
@@ -150,11 +155,11 @@ func flatness(points []costPoint) (ok bool, why string) {
 	}
 	first, last := p[0], p[len(p)-1]
 	pkFirst, pkLast := perKeyUS(first.Wall, first.N), perKeyUS(last.Wall, last.N)
-	ok = pkLast <= pkFirst*flatTolerance
+	ok = pkLast <= pkFirst*tolerance
 	why = fmt.Sprintf("%s µs/key at %s, %s µs/key at %s", fmtUS(pkFirst), fmtN(first.N), fmtUS(pkLast), fmtN(last.N))
 	if m := marginalUS(p); len(m) >= 2 {
 		mFirst, mLast := m[0], m[len(m)-1]
-		ok = ok && mLast <= max(mFirst, 0)*flatTolerance
+		ok = ok && mLast <= max(mFirst, 0)*tolerance
 		why += fmt.Sprintf("; marginal %s µs/key for %s→%s, %s µs/key for %s→%s",
 			fmtUS(mFirst), fmtN(p[0].N), fmtN(p[1].N), fmtUS(mLast), fmtN(p[len(p)-2].N), fmtN(last.N))
 	}

@@ -28,15 +28,27 @@ const (
 	beforeJSONOwnApply = 10150 * time.Millisecond
 	beforeJSONPlan     = 12500 * time.Millisecond
 	beforeJSONPeakMB   = 3996.0
+
+	// The typed keys map (issue 12 §1): apply and no-op plan at
+	// targetKeysN within targetKeysVsFloor of the terraform_data floor
+	// holding the same map; cost per key flat (within keysFlatTolerance)
+	// from keysFlatFrom to keysFlatTo keys; keysCompletesN keys complete.
+	targetKeysN       = 10_000
+	targetKeysVsFloor = 1.5
+	keysFlatFrom      = 1_000
+	keysFlatTo        = 30_000
+	keysFlatTolerance = 1.3
+	keysCompletesN    = 100_000
 )
 
 // results is everything one benchmark run measured.
 type results struct {
-	ns      []int
-	inputs  []string
-	keysMax int    // the keys input runs only at N up to this
-	mix     string // of the generated keys: full or light
-	latency string // the local API's time model: unkey or none
+	ns       []int
+	inputs   []string
+	keysMax  int    // the keys input runs only at N up to this
+	floorMax int    // its floors run at N up to this too
+	mix      string // of the generated keys: full or light
+	latency  string // the local API's time model: unkey or none
 
 	sweepN int
 	sweep  []sdkResult
@@ -44,6 +56,7 @@ type results struct {
 
 	sdkSeq, sdkBest map[int]sdkResult
 	floors          []floorResult
+	schemaFloors    []tfResult // the keys input against the schema floor provider
 	runs            []tfResult
 
 	batchSize, parallel int // as configured for the provider (0: default)
@@ -54,6 +67,22 @@ func (r *results) inputsAt(n int) []string {
 	var out []string
 	for _, in := range r.inputs {
 		if in != inputKeys || n <= r.keysMax {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// floorInputsAt is the inputs whose terraform_data floor is measured at n
+// (the keys input's also comes with the schema floor). keys_file has none:
+// Terraform holds only a path and a hash, so its floor is the raw client.
+func (r *results) floorInputsAt(n int) []string {
+	var out []string
+	for _, in := range r.inputs {
+		switch {
+		case in == inputKeysFile:
+		case in == inputKeys && n > max(r.keysMax, r.floorMax):
+		default:
 			out = append(out, in)
 		}
 	}
@@ -75,6 +104,15 @@ func (r *results) floor(n int, input string) *floorResult {
 	for i := range r.floors {
 		if r.floors[i].N == n && r.floors[i].Input == input {
 			return &r.floors[i]
+		}
+	}
+	return nil
+}
+
+func (r *results) schemaFloor(n int) *tfResult {
+	for i := range r.schemaFloors {
+		if r.schemaFloors[i].N == n {
+			return &r.schemaFloors[i]
 		}
 	}
 	return nil
@@ -143,16 +181,24 @@ func (r *results) createTable() table {
 					"–", "–", fmtDur(a.WaitCPU), fmtMB(a.tfPeakKB()), "–", fmtMB(a.tfPeakKB()), fmtMB(a.WaitMaxRSSKB))
 			}
 		}
+		providerRow := func(label string, a stepResult) {
+			t.add(fmtN(n), label, cellDur(a), fmtUS(perKeyUS(a.Wall, n)), vs(a.Wall),
+				fmtDur(a.Prov.CPU), fmtPct(a.providerCPUShare()), fmtDur(a.terraformCPU()), fmtMB(a.tfPeakKB()), fmtMB(a.Prov.MaxRSSKB), fmtMB(a.peakKB()), fmtMB(a.WaitMaxRSSKB))
+		}
+		if f := r.schemaFloor(n); f != nil {
+			providerRow(schemaFloorLabel, f.Apply)
+		}
 		for _, in := range r.inputs {
 			if x := r.run(n, in); x != nil {
-				a := x.Apply
-				t.add(fmtN(n), "unkey_key_migration, "+in, cellDur(a), fmtUS(perKeyUS(a.Wall, n)), vs(a.Wall),
-					fmtDur(a.Prov.CPU), fmtPct(a.providerCPUShare()), fmtDur(a.terraformCPU()), fmtMB(a.tfPeakKB()), fmtMB(a.Prov.MaxRSSKB), fmtMB(a.peakKB()), fmtMB(a.WaitMaxRSSKB))
+				providerRow("unkey_key_migration, "+in, x.Apply)
 			}
 		}
 	}
 	return t
 }
+
+// schemaFloorLabel names the schema floor's rows (floor.go).
+const schemaFloorLabel = "schema floor (no-op provider, same schema), keys input"
 
 // laterTable: what follows the create, with N keys in state.
 func (r *results) laterTable() table {
@@ -163,6 +209,9 @@ func (r *results) laterTable() table {
 				t.add(fmtN(n), "terraform_data floor, "+in+" input", cellDur(f.Plan), "–", fmtMB(f.Plan.tfPeakKB()), "–", "–", "–", "–", "–",
 					fmtMB(max(f.Apply.tfPeakKB(), f.Plan.tfPeakKB())))
 			}
+		}
+		if f := r.schemaFloor(n); f != nil {
+			t.add(fmtN(n), schemaFloorLabel, cellDur(f.Plan), "–", fmtMB(f.Plan.peakKB()), cellDur(f.Add), "–", cellDur(f.Change), "–", "–", fmtMB(f.maxPeakKB()))
 		}
 		for _, in := range r.inputs {
 			x := r.run(n, in)
@@ -269,6 +318,14 @@ func (r *results) costTable() table {
 			return costCell{n: n}
 		})
 	}
+	if len(r.schemaFloors) > 0 {
+		row(schemaFloorLabel, func(n int) costCell {
+			if f := r.schemaFloor(n); f != nil {
+				return step(n, f.Apply)
+			}
+			return costCell{n: n}
+		})
+	}
 	for _, in := range r.inputs {
 		row("unkey_key_migration, "+in, func(n int) costCell {
 			if x := r.run(n, in); x != nil {
@@ -335,13 +392,18 @@ func changeTouchedOnly(x tfResult) bool {
 		slices.Equal(c.KeyIDs, []string{x.ChangedKeyID})
 }
 
-// check is one target, decided from the numbers.
+// check is one target, decided from the numbers, or not run (notRun
+// says why).
 type check struct {
-	pass bool
-	text string
+	pass   bool
+	text   string
+	notRun string
 }
 
 func (c check) String() string {
+	if c.notRun != "" {
+		return "SKIP " + c.text + ": not run (" + c.notRun + ")"
+	}
 	if c.pass {
 		return "PASS " + c.text
 	}
@@ -352,7 +414,7 @@ func (c check) String() string {
 func (r *results) checks() []check {
 	var out []check
 	add := func(pass bool, format string, args ...any) {
-		out = append(out, check{pass, fmt.Sprintf(format, args...)})
+		out = append(out, check{pass: pass, text: fmt.Sprintf(format, args...)})
 	}
 	for _, x := range r.runs {
 		if x.Err != nil {
@@ -362,6 +424,11 @@ func (r *results) checks() []check {
 	for _, f := range r.floors {
 		if f.Err != nil {
 			add(false, "N=%s terraform_data floor, %s input: failed: %s", fmtN(f.N), f.Input, firstLine(f.Err.Error()))
+		}
+	}
+	for _, f := range r.schemaFloors {
+		if f.Err != nil {
+			add(false, "N=%s %s: failed: %s", fmtN(f.N), schemaFloorLabel, firstLine(f.Err.Error()))
 		}
 	}
 	for _, n := range r.ns {
@@ -384,6 +451,9 @@ func (r *results) checks() []check {
 	if slices.Contains(r.inputs, inputKeysJSON) {
 		out = append(out, r.keysJSONChecks(big, at)...)
 	}
+	if slices.Contains(r.inputs, inputKeys) {
+		out = append(out, r.keysMapChecks()...)
+	}
 
 	// Through either input.
 	for _, in := range r.inputs {
@@ -400,7 +470,7 @@ func (r *results) checks() []check {
 			add(share < targetProviderCPU, "%s create at N=%s: provider CPU %s = %s of the wall time %s (under %s)",
 				in, fmtN(n), fmtDur(x.Apply.Prov.CPU), fmtPct(share), fmtDur(x.Apply.Wall), fmtPct(targetProviderCPU))
 		}
-		if ns := r.nsFor(in); len(ns) >= 2 {
+		if ns := r.nsFor(in); len(ns) >= 2 && in != inputKeys { // keys: keysMapChecks
 			if pts := r.runPoints(in); len(pts) != len(ns) {
 				add(false, "%s cost per key flat: not measured at every N (a create failed or was killed)", in)
 			} else {
@@ -433,7 +503,7 @@ func (r *results) checks() []check {
 func (r *results) keysFileChecks(n int, at string) []check {
 	var out []check
 	add := func(pass bool, format string, args ...any) {
-		out = append(out, check{pass, fmt.Sprintf(format, args...)})
+		out = append(out, check{pass: pass, text: fmt.Sprintf(format, args...)})
 	}
 	x, best := r.run(n, inputKeysFile), r.sdkBest[n]
 	switch {
@@ -472,7 +542,7 @@ func (r *results) keysFileChecks(n int, at string) []check {
 func (r *results) keysJSONChecks(n int, at string) []check {
 	var out []check
 	add := func(pass bool, format string, args ...any) {
-		out = append(out, check{pass, fmt.Sprintf(format, args...)})
+		out = append(out, check{pass: pass, text: fmt.Sprintf(format, args...)})
 	}
 	x, best := r.run(n, inputKeysJSON), r.sdkBest[n]
 	floor := r.floor(n, inputKeysJSON)
@@ -503,6 +573,153 @@ func (r *results) keysJSONChecks(n int, at string) []check {
 			at, beforeJSONPeakMB, fmtMB(x.maxPeakKB()))
 	}
 	return out
+}
+
+// keysMapChecks are issue 12's targets for the typed keys map, each with
+// both floors beside it: the terraform_data floor (Terraform core holding
+// the same map) and the schema floor (Terraform core on
+// unkey_key_migration's own schema with a provider doing next to nothing),
+// so that the gap shows how much of it is core's and how much the
+// provider's.
+func (r *results) keysMapChecks() []check {
+	var out []check
+	add := func(pass bool, format string, args ...any) {
+		out = append(out, check{pass: pass, text: fmt.Sprintf(format, args...)})
+	}
+	skip := func(why, format string, args ...any) {
+		out = append(out, check{text: fmt.Sprintf(format, args...), notRun: why})
+	}
+	at := fmtN(targetKeysN) + " keys"
+	for _, step := range []struct {
+		name string
+		of   func(stepResult, stepResult) stepResult // of the (apply, plan) pair
+	}{
+		{"apply", func(a, _ stepResult) stepResult { return a }},
+		{"no-op plan", func(_, p stepResult) stepResult { return p }},
+	} {
+		text := fmt.Sprintf("keys %s at %s within %.1f× the terraform_data floor", step.name, at, targetKeysVsFloor)
+		if why := r.keysNotRun(targetKeysN); why != "" {
+			skip(why, "%s%s", text, r.floorsNote(targetKeysN, step.of))
+			continue
+		}
+		x, f := r.run(targetKeysN, inputKeys), r.floor(targetKeysN, inputKeys)
+		if x == nil || f == nil || !step.of(x.Apply, x.Plan).ok() || !step.of(f.Apply, f.Plan).ok() {
+			add(false, "%s: not measured (a run failed or was killed)%s", text, r.floorsNote(targetKeysN, step.of))
+			continue
+		}
+		got, floor := step.of(x.Apply, x.Plan).Wall, step.of(f.Apply, f.Plan).Wall
+		ratio := float64(got) / float64(floor)
+		add(ratio <= targetKeysVsFloor, "%s: %s, %.2f×%s", text, fmtDur(got), ratio, r.floorsNote(targetKeysN, step.of))
+	}
+
+	text := fmt.Sprintf("keys cost per key flat from %s to %s within %.1f×", fmtN(keysFlatFrom), fmtN(keysFlatTo), keysFlatTolerance)
+	floorsFlat := r.floorsFlatNote()
+	switch why := r.keysNotRun(keysFlatFrom, keysFlatTo); {
+	case why != "":
+		skip(why, "%s%s", text, floorsFlat)
+	default:
+		var pts []costPoint
+		for _, n := range r.nsFor(inputKeys) {
+			x := r.run(n, inputKeys)
+			if n >= keysFlatFrom && n <= keysFlatTo && x != nil && x.Apply.ok() {
+				pts = append(pts, costPoint{n, x.Apply.Wall})
+			}
+		}
+		if len(pts) < 2 || pts[0].N != keysFlatFrom || pts[len(pts)-1].N != keysFlatTo {
+			add(false, "%s: not measured at every N (a create failed or was killed)%s", text, floorsFlat)
+			break
+		}
+		ok, why := flatnessWithin(pts, keysFlatTolerance)
+		add(ok, "%s: %s%s", text, why, floorsFlat)
+	}
+
+	text = fmt.Sprintf("keys at %s keys completes (create, no-op plan, add 1 key, change 1 key)", fmtN(keysCompletesN))
+	if why := r.keysNotRun(keysCompletesN); why != "" {
+		skip(why, "%s", text)
+	} else {
+		x := r.run(keysCompletesN, inputKeys)
+		done := x != nil && x.Err == nil && x.Apply.ok() && x.Plan.ok() && x.Add.ok() && x.Change.ok()
+		if done {
+			add(true, "%s: create %s, no-op plan %s, add %s, change %s", text, fmtDur(x.Apply.Wall), fmtDur(x.Plan.Wall), fmtDur(x.Add.Wall), fmtDur(x.Change.Wall))
+		} else {
+			add(false, "%s: it did not", text)
+		}
+	}
+	return out
+}
+
+// keysNotRun says why the keys input was not run at some of ns, or "".
+func (r *results) keysNotRun(ns ...int) string {
+	for _, n := range ns {
+		switch {
+		case !slices.Contains(r.ns, n):
+			return fmt.Sprintf("-n has no %s", fmtN(n))
+		case n > r.keysMax:
+			return fmt.Sprintf("-keys-max %s", fmtN(r.keysMax))
+		}
+	}
+	return ""
+}
+
+// floorsNote is "; terraform_data floor X; schema floor Y (Z× terraform_data)"
+// for one step at n, with whatever of it was measured.
+func (r *results) floorsNote(n int, of func(stepResult, stepResult) stepResult) string {
+	var td time.Duration
+	note := "; terraform_data floor: not measured"
+	if f := r.floor(n, inputKeys); f != nil && of(f.Apply, f.Plan).ok() {
+		td = of(f.Apply, f.Plan).Wall
+		note = "; terraform_data floor " + fmtDur(td)
+	}
+	sf := r.schemaFloor(n)
+	if sf == nil || !of(sf.Apply, sf.Plan).ok() {
+		return note + "; schema floor: not measured"
+	}
+	s := of(sf.Apply, sf.Plan).Wall
+	note += "; schema floor " + fmtDur(s)
+	if td > 0 {
+		note += fmt.Sprintf(" (%.2f× terraform_data)", float64(s)/float64(td))
+	}
+	return note
+}
+
+// floorsFlatNote is both floors' cost per key from keysFlatFrom to
+// keysFlatTo, where measured.
+func (r *results) floorsFlatNote() string {
+	var note string
+	for _, fl := range []struct {
+		name string
+		wall func(n int) (time.Duration, bool)
+	}{
+		{"terraform_data floor", func(n int) (time.Duration, bool) {
+			f := r.floor(n, inputKeys)
+			return stepWall(f != nil, func() stepResult { return f.Apply })
+		}},
+		{"schema floor", func(n int) (time.Duration, bool) {
+			f := r.schemaFloor(n)
+			return stepWall(f != nil, func() stepResult { return f.Apply })
+		}},
+	} {
+		var pts []costPoint
+		for _, n := range r.ns {
+			if w, ok := fl.wall(n); ok && n >= keysFlatFrom && n <= keysFlatTo {
+				pts = append(pts, costPoint{n, w})
+			}
+		}
+		if len(pts) < 2 {
+			note += fmt.Sprintf("; %s: not measured", fl.name)
+			continue
+		}
+		_, why := flatnessWithin(pts, keysFlatTolerance)
+		note += fmt.Sprintf("; %s: %s", fl.name, why)
+	}
+	return note
+}
+
+func stepWall(exists bool, s func() stepResult) (time.Duration, bool) {
+	if !exists || !s().ok() {
+		return 0, false
+	}
+	return s().Wall, true
 }
 
 func firstLine(s string) string {
@@ -558,9 +775,14 @@ func (r *results) report(machineInfo string, date time.Time, total time.Duration
 		"of the process that started it (this benchmark) up to exec, so it overstates.\n", hwmPollInterval)
 	fmt.Fprintf(&b, "- terraform_data floors: `input = sensitive(file(\"keys.json\"))` (sensitive like keys_json, so Terraform does not print 40 MB of plan) "+
 		"and `input = jsondecode(file(\"keys-map.json\"))`.\n")
+	if len(r.schemaFloors) > 0 {
+		fmt.Fprintf(&b, "- %s: the `keys` configuration and steps against a provider serving unkey_key_migration's real schema (taken from the provider in process) "+
+			"that validates nothing, plans the proposed state (computed attributes unknown on create), applies it with cheap values (a key ID per hash) "+
+			"and calls no API (cmd/unkey-bench/floor.go): what Terraform core costs for this schema whatever the provider does.\n", schemaFloorLabel)
+	}
 	if slices.Contains(r.inputs, inputKeys) && len(r.nsFor(inputKeys)) < len(r.ns) {
-		fmt.Fprintf(&b, "- `keys` (and its floor) not run at N above %s (-keys-max): about 14 ms per key per terraform command in the plugin framework "+
-			"would take this run from minutes to hours; see the README's \"Which input for how many keys\".\n", fmtN(r.keysMax))
+		fmt.Fprintf(&b, "- `keys` not run at N above %s (-keys-max), its floors not above %s (-keys-floor-max): %s; "+
+			"see the README's \"Which input for how many keys\".\n", fmtN(r.keysMax), fmtN(max(r.keysMax, r.floorMax)), keysCostNote)
 	}
 	b.WriteString("\n")
 

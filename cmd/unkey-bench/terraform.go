@@ -189,6 +189,7 @@ func (s stepResult) terraformCPU() time.Duration { return max(s.WaitCPU-s.Prov.C
 type tfRunner struct {
 	tb         *benchTB
 	pluginDir  string
+	floorDir   string // the schema floor provider, for dev_overrides (floor.go)
 	limits     limits
 	cpuprofile string // a directory for provider CPU profiles, or ""
 	batchSize  int
@@ -197,11 +198,12 @@ type tfRunner struct {
 	log        func(format string, args ...any)
 }
 
-// workdir makes a fresh work directory named name.
-func (r *tfRunner) workdir(name string) (*acctest.Workdir, error) {
+// workdir makes a fresh work directory named name, whose unkey provider is
+// the one in pluginDir.
+func (r *tfRunner) workdir(name, pluginDir string) (*acctest.Workdir, error) {
 	r.tb.next = name
 	var w *acctest.Workdir
-	err := guard(func() { w = acctest.NewWorkdir(r.tb, r.pluginDir) })
+	err := guard(func() { w = acctest.NewWorkdir(r.tb, pluginDir) })
 	return w, err
 }
 
@@ -269,7 +271,7 @@ type floorResult struct {
 
 func (r *tfRunner) runFloor(d *dataset, input string) (res floorResult) {
 	res = floorResult{N: d.n, Input: input}
-	w, err := r.workdir(fmt.Sprintf("n%d-%s-floor", d.n, input))
+	w, err := r.workdir(fmt.Sprintf("n%d-%s-floor", d.n, input), r.pluginDir)
 	if err != nil {
 		res.Err = err
 		return res
@@ -320,7 +322,7 @@ func (r *tfRunner) runProvider(d *dataset, input string) (res tfResult) {
 		return res
 	}
 	defer api.Close()
-	w, err := r.workdir(fmt.Sprintf("n%d-%s", d.n, input))
+	w, err := r.workdir(fmt.Sprintf("n%d-%s", d.n, input), r.pluginDir)
 	if err != nil {
 		res.Err = err
 		return res
@@ -381,6 +383,52 @@ func (r *tfRunner) runProvider(d *dataset, input string) (res tfResult) {
 	}
 	if k, ok := api.srv.KeyByHash(d.migrate[d.changed].Hash); !ok || !strings.HasSuffix(k.Name, renamedSuffix) {
 		res.Err = errors.New("change: the key was not renamed in the server")
+	}
+	return res
+}
+
+// floorSeed names the schema floor's migration; nothing is sent anywhere.
+var floorSeed = unkeylocal.Seed{MigrationID: "mig_schema_floor", APIID: "api_schema_floor"}
+
+// runSchemaFloor runs the provider's keys configuration and steps (create,
+// no-op plan, add one key, change one key) against the schema floor
+// provider: Terraform core's cost for unkey_key_migration's schema with
+// next to no provider work (floor.go).
+func (r *tfRunner) runSchemaFloor(d *dataset) (res tfResult) {
+	res = tfResult{N: d.n, Input: inputKeys, AddedHash: d.migrate[d.n].Hash}
+	w, err := r.workdir(fmt.Sprintf("n%d-keys-schema-floor", d.n), r.floorDir)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	defer r.done(w)
+	w.SetEnv(floorProviderEnv, "1")
+	if err := os.WriteFile(filepath.Join(w.Dir, "main.tf"), []byte(migrationConfig(inputKeys, floorSeed, r.batchSize, r.parallel)), 0o600); err != nil {
+		res.Err = err
+		return res
+	}
+	steps := []struct {
+		name   string
+		count  int
+		rename bool
+		args   []string
+		out    *stepResult
+	}{
+		{"apply", d.n, false, applyArgs, &res.Apply},
+		{"plan", d.n, false, planArgs, &res.Plan},
+		{"add", d.n + 1, false, applyArgs, &res.Add},
+		{"change", d.n + 1, true, applyArgs, &res.Change},
+	}
+	for _, s := range steps {
+		if err := d.writeInput(w.Dir, inputKeys, s.count, s.rename); err != nil {
+			res.Err = err
+			return res
+		}
+		*s.out = r.step(w, nil, s.name, s.args...)
+		r.log("n=%d keys schema floor %s %s", d.n, s.name, fmtDur(s.out.Wall))
+		if res.Err = stepErr(w, s.name, *s.out); res.Err != nil {
+			return res
+		}
 	}
 	return res
 }
