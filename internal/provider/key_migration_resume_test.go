@@ -123,12 +123,7 @@ func TestAccKeyMigration_destroyIncompleteCreate(t *testing.T) {
 // through: every key deleted and migrated again into the other API.
 func TestAccKeyMigration_failedDestroyDoesNotLetAReplacementThrough(t *testing.T) {
 	t.Parallel()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("set TF_ACC=1 to run acceptance tests")
-	}
-	u := startLocalUnkey(t)
-	u.AddWorkspace("ws_staging")
-	u.AddRootKey("ws_staging", otherWorkspaceRootKey, "*")
+	u := startLocalUnkeyWithStaging(t)
 	u.AddAPI(u.Seed.WorkspaceID, "api_second", "second")
 	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
 	keys := generatedKeys("failed_destroy", 50)

@@ -44,12 +44,7 @@ func stateKeyIDs(t *testing.T, w *acctest.Workdir) map[string]any {
 // root key, nothing has changed.
 func TestAccKeyMigration_rootKeyOfAnotherWorkspace(t *testing.T) {
 	t.Parallel()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("set TF_ACC=1 to run acceptance tests")
-	}
-	u := startLocalUnkey(t)
-	u.AddWorkspace("ws_staging")
-	u.AddRootKey("ws_staging", otherWorkspaceRootKey, "*")
+	u := startLocalUnkeyWithStaging(t)
 	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
 	keys := generatedKeys("foreign", 20)
 	hashes := sortedHashes(keys)

@@ -57,6 +57,19 @@ func startLocalUnkey(t *testing.T) localUnkey {
 	return localUnkey{Server: srv, URL: url, Seed: srv.SeedDefault()}
 }
 
+// startLocalUnkeyWithStaging is startLocalUnkey plus a second workspace,
+// ws_staging, whose root key otherWorkspaceRootKey sees everything of its own
+// workspace and, as with Unkey, nothing of the seeded one. It skips the test
+// without TF_ACC.
+func startLocalUnkeyWithStaging(t *testing.T) localUnkey {
+	t.Helper()
+	acctest.RequireAcc(t)
+	u := startLocalUnkey(t)
+	u.AddWorkspace("ws_staging")
+	u.AddRootKey("ws_staging", otherWorkspaceRootKey, "*")
+	return u
+}
+
 func (u localUnkey) providerBlock() string {
 	return fmt.Sprintf("provider \"unkey\" {\n  api_url  = %q\n  root_key = %q\n}\n", u.URL, u.Seed.RootKey)
 }

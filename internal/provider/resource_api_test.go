@@ -184,12 +184,7 @@ func TestAccKeyDataSource_unknownKey(t *testing.T) {
 // API (terraform state rm) is refused before anything is created.
 func TestAccAPI_rootKeyOfAnotherWorkspace(t *testing.T) {
 	t.Parallel()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("set TF_ACC=1 to run acceptance tests")
-	}
-	u := startLocalUnkey(t)
-	u.AddWorkspace("ws_staging")
-	u.AddRootKey("ws_staging", otherWorkspaceRootKey, "*")
+	u := startLocalUnkeyWithStaging(t)
 	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
 	keys := generatedKeys("api_foreign", 5)
 	cfg := u.providerBlock() + fmt.Sprintf(`

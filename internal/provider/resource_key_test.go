@@ -288,12 +288,7 @@ func TestAccKey_sameValueWhateverTheOrder(t *testing.T) {
 // key sees the key's API.
 func TestAccKey_rootKeyOfAnotherWorkspace(t *testing.T) {
 	t.Parallel()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("set TF_ACC=1 to run acceptance tests")
-	}
-	u := startLocalUnkey(t)
-	u.AddWorkspace("ws_staging")
-	u.AddRootKey("ws_staging", otherWorkspaceRootKey, "*")
+	u := startLocalUnkeyWithStaging(t)
 	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
 	cfg := u.providerBlock() + fmt.Sprintf(`
 resource "unkey_key" "test" {

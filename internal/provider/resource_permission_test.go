@@ -3,7 +3,6 @@ package provider_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -111,12 +110,7 @@ resource "unkey_permission" "b" {
 // what the 404 may hide instead of passing for a deletion.
 func TestAccPermission_destroyWithARootKeyOfAnotherWorkspaceWarns(t *testing.T) {
 	t.Parallel()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("set TF_ACC=1 to run acceptance tests")
-	}
-	u := startLocalUnkey(t)
-	u.AddWorkspace("ws_staging")
-	u.AddRootKey("ws_staging", otherWorkspaceRootKey, "*")
+	u := startLocalUnkeyWithStaging(t)
 	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
 	cfg := u.providerBlock() + `
 resource "unkey_permission" "test" {
