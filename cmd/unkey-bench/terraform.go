@@ -182,6 +182,13 @@ func (s stepResult) providerCPUShare() float64 {
 	return float64(s.Prov.CPU) / float64(s.Wall)
 }
 
+// split is the step's CPU and peak memory, Terraform's apart from the
+// providers', for the progress log.
+func (s stepResult) split() string {
+	return fmt.Sprintf(" (Terraform CPU %s, peak %s; provider CPU %s over %d processes, peak %s)",
+		fmtDur(s.terraformCPU()), fmtMB(s.tfPeakKB()), fmtDur(s.Prov.CPU), s.Prov.Procs, fmtMB(s.Prov.MaxRSSKB))
+}
+
 // terraformCPU is Terraform's own CPU: wait4's total less the providers'.
 func (s stepResult) terraformCPU() time.Duration { return max(s.WaitCPU-s.Prov.CPU, 0) }
 
@@ -346,7 +353,7 @@ func (r *tfRunner) runProvider(d *dataset, input string) (res tfResult) {
 	}
 	res.Apply = r.step(w, api, "apply", applyArgs...)
 	res.Stored = api.srv.KeyCount()
-	r.log("%s apply %s", tag, fmtDur(res.Apply.Wall))
+	r.log("%s apply %s%s", tag, fmtDur(res.Apply.Wall), res.Apply.split())
 	if res.Err = stepErr(w, "apply", res.Apply); res.Err != nil {
 		return res
 	}
@@ -359,7 +366,7 @@ func (r *tfRunner) runProvider(d *dataset, input string) (res tfResult) {
 	}
 
 	res.Plan = r.step(w, api, "plan", planArgs...)
-	r.log("%s no-op plan %s", tag, fmtDur(res.Plan.Wall))
+	r.log("%s no-op plan %s%s", tag, fmtDur(res.Plan.Wall), res.Plan.split())
 	if res.Err = stepErr(w, "plan", res.Plan); res.Err != nil {
 		return res
 	}
@@ -368,7 +375,7 @@ func (r *tfRunner) runProvider(d *dataset, input string) (res tfResult) {
 		return res
 	}
 	res.Add = r.step(w, api, "add", applyArgs...)
-	r.log("%s add 1 %s", tag, fmtDur(res.Add.Wall))
+	r.log("%s add 1 %s%s", tag, fmtDur(res.Add.Wall), res.Add.split())
 	if res.Err = stepErr(w, "add", res.Add); res.Err != nil {
 		return res
 	}
@@ -377,7 +384,7 @@ func (r *tfRunner) runProvider(d *dataset, input string) (res tfResult) {
 		return res
 	}
 	res.Change = r.step(w, api, "change", applyArgs...)
-	r.log("%s change 1 %s", tag, fmtDur(res.Change.Wall))
+	r.log("%s change 1 %s%s", tag, fmtDur(res.Change.Wall), res.Change.split())
 	if res.Err = stepErr(w, "change", res.Change); res.Err != nil {
 		return res
 	}

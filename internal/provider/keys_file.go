@@ -137,6 +137,11 @@ type keysFileRecord struct {
 	Stale bool `json:"stale,omitempty"`
 
 	digests map[string]string // Packed by hash, once unpacked
+
+	// digestFor, when set, is what pack packs instead of digests: an
+	// apply's new record looks each digest up where it already is rather
+	// than copying 100,000 of them into a map first.
+	digestFor func(hash string) string
 }
 
 // keysFilePrivateKey is kept apart from privateKey: a refresh reads and
@@ -171,8 +176,12 @@ func (r *keysFileRecord) pack(rec migrationRecord) {
 	hashes := sortedKeys(rec.KeyIDs)
 	raw := make([]byte, 0, len(hashes)*digestLen)
 	var none [digestLen]byte
+	digest := r.digestFor
+	if digest == nil {
+		digest = func(h string) string { return r.digests[h] }
+	}
 	for _, h := range hashes {
-		if d, ok := r.digests[h]; ok && len(d) == digestLen {
+		if d := digest(h); len(d) == digestLen {
 			raw = append(raw, d...)
 		} else {
 			raw = append(raw, none[:]...)
@@ -510,17 +519,15 @@ func newKeysFileRecord(rec migrationRecord, planned map[string]unkeyclient.Key, 
 	for _, h := range notDone {
 		kept[h] = true
 	}
-	r := keysFileRecord{digests: make(map[string]string, len(rec.KeyIDs)), Stale: len(notDone) > 0}
-	for h := range rec.KeyIDs {
-		_, ok := planned[h]
-		switch {
-		case ok && !kept[h]:
-			r.digests[h] = digest(h)
-		case old != nil:
-			if d := old(h); d != "" {
-				r.digests[h] = d
-			}
+	r := keysFileRecord{Stale: len(notDone) > 0}
+	r.digestFor = func(h string) string {
+		if _, ok := planned[h]; ok && !kept[h] {
+			return digest(h)
 		}
+		if old != nil {
+			return old(h)
+		}
+		return ""
 	}
 	for h := range planned {
 		if !rec.Accounted(h) {
@@ -531,10 +538,11 @@ func newKeysFileRecord(rec migrationRecord, planned map[string]unkeyclient.Key, 
 }
 
 // oldDigests gives the digest of a key's settings as the state holds them.
+// A keys_file state's digests are unpacked on the first call: an apply
+// that only adds hashes asks for none. before must not change afterwards.
 func oldDigests(ctx context.Context, state keyMigrationModel, fr *keysFileRecord, before migrationRecord) func(hash string) string {
 	if state.usesKeysFile() {
-		digests := fr.digestsBy(before)
-		return func(h string) string { return digests[h] }
+		return func(h string) string { return fr.digestsBy(before)[h] }
 	}
 	var old map[string]unkeyclient.Key
 	return func(h string) string {

@@ -1,8 +1,10 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 
@@ -112,5 +114,43 @@ func TestRememberedChangesOnlyForTheSameInputs(t *testing.T) {
 		if got := c(); compared != before+1 || got.send[0] != fmt.Sprint("h", compared) {
 			t.Errorf("%s changed, but the remembered comparison was used: %v", name, got.send)
 		}
+	}
+}
+
+// An apply's new record packs each migrated hash's digest from where it is:
+// the planned key's when applied, the old one for an update not applied or
+// a hash no longer planned, none for a hash that has neither.
+func TestNewKeysFileRecordPacksEachDigestFromItsSource(t *testing.T) {
+	digestOfName := func(name string) string { return settingsDigest(unkeyclient.Key{Name: &name}) }
+	rec := migration.NewRecord()
+	for _, h := range []string{"applied", "notDone", "removed", "unknown"} {
+		rec.KeyIDs[h] = "key_" + h
+	}
+	rec.Failed["failed"] = true
+	planned := map[string]unkeyclient.Key{"applied": {}, "notDone": {}, "failed": {}, "pending": {}}
+	newDigest := func(h string) string { return digestOfName("new " + h) }
+	olds := map[string]string{"applied": digestOfName("old applied"), "notDone": digestOfName("old notDone"), "removed": digestOfName("old removed")}
+	old := func(h string) string { return olds[h] }
+
+	r := newKeysFileRecord(rec, planned, newDigest, old, []string{"notDone"})
+	if !r.Stale || r.Pending != 1 {
+		t.Errorf("stale %v, pending %d; want true, 1", r.Stale, r.Pending)
+	}
+	r.pack(rec)
+	got := (&keysFileRecord{Packed: r.Packed}).digestsBy(rec)
+	want := map[string]string{"applied": newDigest("applied"), "notDone": olds["notDone"], "removed": olds["removed"], "unknown": string(make([]byte, digestLen))}
+	if !maps.Equal(got, want) {
+		t.Errorf("packed digests %q, want %q", got, want)
+	}
+
+	// The state's digests are unpacked when first asked for, not before.
+	state := keyMigrationModel{KeysFile: types.StringValue("keys.json")}
+	fr := &keysFileRecord{Packed: r.Packed}
+	lookup := oldDigests(context.Background(), state, fr, rec)
+	if fr.digests != nil {
+		t.Error("oldDigests unpacked the digests before any was asked for")
+	}
+	if d := lookup("removed"); d != olds["removed"] {
+		t.Errorf("old digest of removed %q, want %q", d, olds["removed"])
 	}
 }
