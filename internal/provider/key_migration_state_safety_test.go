@@ -27,6 +27,20 @@ func withOtherWorkspaceRootKey(u localUnkey, cfg string) string {
 	return strings.Replace(cfg, fmt.Sprintf("root_key = %q", u.Seed.RootKey), fmt.Sprintf("root_key = %q", otherWorkspaceRootKey), 1)
 }
 
+// requireKeyIDs fails the test unless the state's key_ids are exactly want.
+func requireKeyIDs(t *testing.T, w *acctest.Workdir, want map[string]any, step string) {
+	t.Helper()
+	got := stateKeyIDs(t, w)
+	if len(got) != len(want) {
+		t.Fatalf("after %s: %d key IDs in state, want all %d", step, len(got), len(want))
+	}
+	for h, id := range want {
+		if got[h] != id {
+			t.Fatalf("after %s: key_ids[%s] = %v, want %v", step, h, got[h], id)
+		}
+	}
+}
+
 // stateKeyIDs reads key_ids from a Workdir's state.
 func stateKeyIDs(t *testing.T, w *acctest.Workdir) map[string]any {
 	t.Helper()
@@ -61,15 +75,7 @@ func TestAccKeyMigration_rootKeyOfAnotherWorkspace(t *testing.T) {
 	}
 	keepsEveryKeyID := func(step string) {
 		t.Helper()
-		got := stateKeyIDs(t, w)
-		if len(got) != len(want) {
-			t.Fatalf("after %s: %d key IDs in state, want all %d", step, len(got), len(want))
-		}
-		for h, id := range want {
-			if got[h] != id {
-				t.Fatalf("after %s: key_ids[%s] = %v, want %v", step, h, got[h], id)
-			}
-		}
+		requireKeyIDs(t, w, want, step)
 	}
 	explains := func(step, out string, parts ...string) {
 		t.Helper()

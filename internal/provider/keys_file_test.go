@@ -167,15 +167,7 @@ func TestAccKeyMigration_keysFileLifecycle(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					expectSummary("0 to migrate, 0 to update, 1 to remove"),
 				}},
-				Check: func(*terraform.State) error {
-					if _, ok := u.KeyByHash(removed); ok {
-						return fmt.Errorf("the key of removed hash %s is still in Unkey", removed)
-					}
-					if n := len(u.RequestsTo("/v2/keys.deleteKey")); n != 1 {
-						return fmt.Errorf("%d deleteKey requests, want 1", n)
-					}
-					return nil
-				},
+				Check: u.removedKeyDeletedOnce(removed),
 			},
 		},
 	})

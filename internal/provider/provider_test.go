@@ -13,6 +13,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
 	"github.com/unkeyed/terraform-provider-unkey/internal/provider"
@@ -68,6 +70,20 @@ func startLocalUnkeyWithStaging(t *testing.T) localUnkey {
 	u.AddWorkspace("ws_staging")
 	u.AddRootKey("ws_staging", otherWorkspaceRootKey, "*")
 	return u
+}
+
+// removedKeyDeletedOnce checks that the key of a hash removed under
+// deletion_policy = "delete" is gone from Unkey, with one keys.deleteKey.
+func (u localUnkey) removedKeyDeletedOnce(removed string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if _, ok := u.KeyByHash(removed); ok {
+			return fmt.Errorf("the key of removed hash %s is still in Unkey", removed)
+		}
+		if n := len(u.RequestsTo("/v2/keys.deleteKey")); n != 1 {
+			return fmt.Errorf("%d deleteKey requests, want 1", n)
+		}
+		return nil
+	}
 }
 
 func (u localUnkey) providerBlock() string {

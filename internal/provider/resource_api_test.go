@@ -213,15 +213,7 @@ resource "unkey_key_migration" "test" {
 		if st := w.State("unkey_api.test"); st == nil || st["id"] != apiID {
 			t.Fatalf("after %s, unkey_api.test in state is %v, want the API %s", step, st, apiID)
 		}
-		got := stateKeyIDs(t, w)
-		if len(got) != len(want) {
-			t.Fatalf("after %s: %d key IDs in state, want all %d", step, len(got), len(want))
-		}
-		for h, id := range want {
-			if got[h] != id {
-				t.Fatalf("after %s: key_ids[%s] = %v, want %v", step, h, got[h], id)
-			}
-		}
+		requireKeyIDs(t, w, want, step)
 		for _, p := range []string{"/v2/apis.createApi", "/v2/keys.migrateKeys", "/v2/keys.deleteKey", "/v2/apis.deleteApi"} {
 			if n := len(u.RequestsTo(p)); n != 0 {
 				t.Fatalf("after %s: %d requests to %s with the other workspace's root key", step, n, p)
