@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/migration"
+	"github.com/unkeyed/terraform-provider-unkey/internal/parallel"
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
 )
 
@@ -317,7 +318,7 @@ func (b bulkKeys) fillDigests() {
 		return
 	}
 	digests := make([]string, len(b.hashes))
-	parallelChunks(len(b.hashes), func(from, to int) {
+	parallel.Chunks(len(b.hashes), func(from, to int) {
 		for i := from; i < to; i++ {
 			digests[i] = settingsDigest(b.keys[b.hashes[i]])
 		}

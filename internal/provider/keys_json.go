@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
+	"github.com/unkeyed/terraform-provider-unkey/internal/parallel"
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
 )
 
@@ -144,7 +144,7 @@ func readKeysJSON(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 		return readKeysJSONStream(doc, hashFormat, name)
 	}
 	read := make([]readItem, len(items))
-	parallelChunks(len(items), func(from, to int) {
+	parallel.Chunks(len(items), func(from, to int) {
 		dec := newItemDecoder()
 		for i := from; i < to; i++ {
 			read[i] = dec.read(items[i], i, hashFormat, name)
@@ -298,21 +298,6 @@ func endOfJSONObject(doc string, start int) int {
 		}
 	}
 	return -1
-}
-
-// parallelChunks calls work on n items split into one contiguous chunk per
-// CPU, and waits for all of them.
-func parallelChunks(n int, work func(from, to int)) {
-	workers := min(runtime.GOMAXPROCS(0), max(n/256, 1))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work(w*n/workers, (w+1)*n/workers)
-		}()
-	}
-	wg.Wait()
 }
 
 // readKeysJSONStream reads the array in one pass with encoding/json's

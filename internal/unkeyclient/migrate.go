@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/unkeyed/sdks/api/go/v2/models/components"
+	"github.com/unkeyed/terraform-provider-unkey/internal/parallel"
 )
 
 // Key is one pre-hashed key to migrate, in Unkey's terms.
@@ -167,18 +167,11 @@ func (r MigrateRequest) plan() ([]batch, error) {
 func encodeKeys(keys []Key) ([]json.RawMessage, error) {
 	encoded := make([]json.RawMessage, len(keys))
 	errs := make([]error, len(keys))
-	workers := min(runtime.GOMAXPROCS(0), max(len(keys)/256, 1))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w * len(keys) / workers; i < (w+1)*len(keys)/workers; i++ {
-				encoded[i], errs[i] = encodeKey(keys[i])
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.Chunks(len(keys), func(from, to int) {
+		for i := from; i < to; i++ {
+			encoded[i], errs[i] = encodeKey(keys[i])
+		}
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
