@@ -181,9 +181,12 @@ func encodeKeys(keys []Key) ([]json.RawMessage, error) {
 }
 
 func encodeKey(k Key) (json.RawMessage, error) {
-	encoded, err := json.Marshal(k.toWire())
-	if err != nil {
-		return nil, fmt.Errorf("encoding key %q: %w", k.Hash, err)
+	encoded, ok := appendKeyFast(nil, k)
+	if !ok {
+		var err error
+		if encoded, err = json.Marshal(k.toWire()); err != nil {
+			return nil, fmt.Errorf("encoding key %q: %w", k.Hash, err)
+		}
 	}
 	if n := len(encoded) + 1; n > MaxBatchBytes {
 		return nil, fmt.Errorf("key %q alone encodes to %d bytes, more than the %d a request may carry", k.Hash, n, MaxBatchBytes)
