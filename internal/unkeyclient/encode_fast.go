@@ -173,7 +173,7 @@ func plainString(s string) bool {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			if !plainASCII[c] {
 				return false
 			}
 			i++
@@ -187,6 +187,13 @@ func plainString(s string) bool {
 	}
 	return true
 }
+
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // validNumber reports whether s is a JSON number, as json.Marshal requires
 // of a json.Number (it writes an empty one as 0, which is left to it).

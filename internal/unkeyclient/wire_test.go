@@ -26,7 +26,7 @@ func TestWireEncodingMatchesSDK(t *testing.T) {
 	for label, k := range cases {
 		t.Run(label, func(t *testing.T) {
 			b := batch{hashes: []string{k.Hash}}
-			enc, err := encodeKey(k)
+			enc, _, err := encodeKey(k, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
