@@ -320,7 +320,9 @@ func (c *Client) migrateBatch(ctx context.Context, req MigrateRequest, batch bat
 	outcome, err := c.call(ctx, op, func(ctx context.Context) error {
 		// The SDK sends the request and reads the answer, but the body is the
 		// one encoded in plan(): see Key.toWire.
-		resp, err := c.sdk.Keys.MigrateKeys(withBody(ctx, body), components.V2KeysMigrateKeysRequestBody{
+		// The transport reads the answer itself when it can
+		// (decodeMigrateAnswerFast), and the SDK then decodes an empty one.
+		resp, err := c.sdk.Keys.MigrateKeys(withFastMigrateAnswer(withBody(ctx, body)), components.V2KeysMigrateKeysRequestBody{
 			MigrationID: req.MigrationID, APIID: req.APIID, Keys: []components.V2KeysMigrateKeyData{},
 		})
 		if err != nil {
@@ -330,6 +332,9 @@ func (c *Client) migrateBatch(ctx context.Context, req MigrateRequest, batch bat
 			return errNoBody
 		}
 		answer = resp.V2KeysMigrateKeysResponseBody
+		if read := migrateAnswerRead(ctx); read != nil {
+			answer = read
+		}
 		return nil
 	})
 	if err != nil {
