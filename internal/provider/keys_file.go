@@ -331,15 +331,21 @@ func (b bulkKeys) fillDigests() {
 
 // digestsWhile works out the planned keys' digests while work runs: at
 // 100,000 keys they take half a second of CPU, which a migration waiting
-// for Unkey's answers has to spare.
-func digestsWhile(plan keyMigrationModel, planned map[string]unkeyclient.Key, work func()) func(hash string) string {
+// for Unkey's answers has to spare. They start once work says its first
+// request is leaving (or work ends): before that, the CPUs are busy
+// preparing it.
+func digestsWhile(plan keyMigrationModel, planned map[string]unkeyclient.Key, work func(sending func())) func(hash string) string {
 	var digest func(hash string) string
-	done := make(chan struct{})
+	start, done := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	begin := func() { once.Do(func() { close(start) }) }
 	go func() {
 		defer close(done)
+		<-start
 		digest = digestOf(plan, planned)
 	}()
-	work()
+	work(begin)
+	begin()
 	<-done
 	return digest
 }
