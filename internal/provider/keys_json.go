@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -488,17 +489,22 @@ func checkNames(problems *keysJSONProblems, at keyAt, field string, names []stri
 	if len(names) > maxItems {
 		problems.add("%s: %s has %d entries; Unkey accepts at most %d.", at, field, len(names), maxItems)
 	}
-	seen := make(map[string]bool, len(names))
+	var seen map[string]bool // a few names are compared one by one: most keys have one or two
+	if len(names) > 16 {
+		seen = make(map[string]bool, len(names))
+	}
 	for j, n := range names {
 		switch {
 		case utf8.RuneCountInString(n) < 1 || utf8.RuneCountInString(n) > 128:
 			problems.add("%s: %s[%d] must be 1 to 128 characters.", at, field, j)
 		case isPermission && !permissionPattern.MatchString(n):
 			problems.add("%s: %s[%d] %q may contain only letters, digits and the characters _ : - . *", at, field, j, n)
-		case seen[n]:
+		case seen[n] || (seen == nil && slices.Contains(names[:j], n)):
 			problems.add("%s: %s lists %q twice.", at, field, n)
 		}
-		seen[n] = true
+		if seen != nil {
+			seen[n] = true
+		}
 	}
 }
 

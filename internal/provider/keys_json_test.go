@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -101,4 +102,28 @@ func FuzzReadKeysJSONAgreesWithStream(f *testing.F) {
 			t.Fatalf("%q: read %v, the stream reader %v", doc, got.hashes, want.hashes)
 		}
 	})
+}
+
+// A role or permission listed twice is refused, in a short list (compared
+// one by one) as in a long one (through a set).
+func TestParseKeysJSONRefusesANameListedTwice(t *testing.T) {
+	long := make([]string, 40)
+	for i := range long {
+		long[i] = fmt.Sprintf("%q", fmt.Sprintf("p%d", i))
+	}
+	for label, list := range map[string]string{
+		"short": `"a","b","a"`,
+		"long":  strings.Join(long, ",") + `,"p7"`,
+	} {
+		for _, field := range []string{"roles", "permissions"} {
+			doc := fmt.Sprintf(`[{"hash":"abc","%s":[%s]}]`, field, list)
+			_, problems := parseKeysJSON(doc, "")
+			if problems == nil || !strings.Contains(problems.Error(), field+" lists ") || !strings.Contains(problems.Error(), " twice.") {
+				t.Errorf("%s %s: %v", label, field, problems)
+			}
+		}
+	}
+	if _, problems := parseKeysJSON(`[{"hash":"abc","roles":["a","b"],"permissions":[`+strings.Join(long, ",")+`]}]`, ""); problems != nil {
+		t.Errorf("distinct names refused: %v", problems)
+	}
 }
