@@ -84,7 +84,7 @@ func FuzzReadKeysJSONAgreesWithStream(f *testing.F) {
 		`[{"hash": "J9wn0fWY6TNt4c6Pp0nB0cAnUQhDTFXM3CvpWwAKbSk=", "name": "a", "meta": {"n": 12345678901234567890, "s": "}]\"{"}}]`,
 		`[{"hash": "abc", "credits": {"remaining": 1, "refill": {"interval": "monthly", "amount": 2, "refillDay": 31}}}]`,
 		` [ {"hash": "abc", "ratelimits": [{"name": "req", "limit": 1, "duration": 1000, "autoApply": true}]} ,{"hash": "abd", "roles": ["x", "x"]} ] `,
-		`[{"hash": "abc"}, {"hash": "abc"}]`, `[{"hash": "abc"}, {"hash": 1}, {"hash": "abd", "nope": 1}, {"hash": "a"}]`,
+		`[{"hash": "abc"}, {"hash": "abc"}]`, `[{"hash": "abc"}, {"hash": "abc"}, {"hash": "abd"}, {"hash": "abd"}]`, `[{"hash": "abc"}, {"hash": 1}, {"hash": "abd", "nope": 1}, {"hash": "a"}]`,
 		`[{"hash": "abc"} {"hash": "abd"}]`, `[{"hash": "abc"},]`, `[{"hash": "abc"}] x`, `[{"hash": "abc", "name": "\"}"}]`,
 		`[{"hash": "abc", "name": "x\ud800"}]`, `[{"hash": "abc"}, {"hash": "abd"`, `[{"hash": "abc"}, {}]`, `[{"hash":"abc"}{}]`,
 		`{"hash": "abc"}`, `[]`, `[null]`, `[{"hash": "abc", "expires": -1}]`, `[{"hash": "abc", "enabled": false, "permissions": ["a.b:*"]}]`,
@@ -125,5 +125,15 @@ func TestParseKeysJSONRefusesANameListedTwice(t *testing.T) {
 	}
 	if _, problems := parseKeysJSON(`[{"hash":"abc","roles":["a","b"],"permissions":[`+strings.Join(long, ",")+`]}]`, ""); problems != nil {
 		t.Errorf("distinct names refused: %v", problems)
+	}
+}
+
+// Each repeated hash names where it first appears, in a document with more
+// than one.
+func TestParseKeysJSONNamesTheFirstOfEachRepeatedHash(t *testing.T) {
+	_, problems := parseKeysJSON(`[{"hash":"aaa"},{"hash":"aaa"},{"hash":"bbb"},{"hash":"ccc"},{"hash":"bbb"}]`, "")
+	if problems == nil || !strings.Contains(problems.Error(), `keys_json[1]: hash "aaa" is also keys_json[0]`) ||
+		!strings.Contains(problems.Error(), `keys_json[4]: hash "bbb" is also keys_json[2]`) {
+		t.Fatalf("got %v", problems)
 	}
 }
