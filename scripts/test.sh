@@ -161,7 +161,8 @@ fuzz_targets=(
   ./internal/provider:FuzzReadKeysJSONAgreesWithStream ./internal/provider:FuzzDecodeKeyFast
   ./internal/provider:FuzzDecodeKeyIDsJSON ./internal/provider:FuzzEncodeKeyIDsJSON
   ./internal/plainjson:FuzzValueAgreesWithEncodingJSON ./internal/migration:FuzzDecodeEntry
-  ./internal/unkeyclient:FuzzPlanBatches
+  ./internal/unkeyclient:FuzzPlanBatches ./internal/unkeyclient:FuzzEncodeKeyFast
+  ./internal/unkeyclient:FuzzMigrateAnswerFast
 )
 for target in "${fuzz_targets[@]}"; do
   go test "${target%%:*}" -run '^$' -fuzz "^${target##*:}\$" -fuzztime "$FUZZTIME" >/dev/null || {

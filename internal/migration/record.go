@@ -30,12 +30,7 @@ func (r Record) Forget(hash string) {
 // Hashes is every hash with an outcome, sorted.
 func (r Record) Hashes() []string {
 	if len(r.Failed)+len(r.Unconfirmed) == 0 {
-		out := make([]string, 0, len(r.KeyIDs))
-		for h := range r.KeyIDs {
-			out = append(out, h)
-		}
-		sort.Strings(out)
-		return out
+		return SortedKeys(r.KeyIDs)
 	}
 	all := make(map[string]bool, len(r.KeyIDs)+len(r.Failed)+len(r.Unconfirmed))
 	for h := range r.KeyIDs {

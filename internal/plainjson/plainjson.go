@@ -185,6 +185,9 @@ func (d *Decoder) IntPtr() (*int64, bool) {
 	return &n, err == nil
 }
 
+// Null reads null.
+func (d *Decoder) Null() bool { return d.literal("null") }
+
 func (d *Decoder) literal(word string) bool {
 	if d.Peek() == 0 || len(d.s)-d.i < len(word) || d.s[d.i:d.i+len(word)] != word {
 		return false

@@ -97,11 +97,14 @@ func recordFrom(ctx context.Context, m keyMigrationModel) (migrationRecord, diag
 // per command); anything else goes through encoding/json.
 func decodeKeyIDsJSON(doc string, into map[string]string) error {
 	d := plainjson.New(doc)
+	order := make([]string, 0, len(doc)/64)
 	if d.Object(func(hash string) bool {
 		id, ok := d.Str()
 		into[hash] = id
+		order = append(order, hash)
 		return ok
 	}) && d.End() {
+		migration.RememberSorted(order) // as encodeKeyIDsJSON writes it
 		return nil
 	}
 	clear(into)
@@ -113,17 +116,15 @@ func decodeKeyIDsJSON(doc string, into map[string]string) error {
 // 100,000 key IDs json.Marshal takes a sixth of a second after the last
 // batch of a create).
 func encodeKeyIDsJSON(ids map[string]string) (string, error) {
-	hashes := make([]string, 0, len(ids))
 	size := 2
 	for h, id := range ids {
 		if !plainJSONString(h) || !plainJSONString(id) {
 			raw, err := json.Marshal(ids)
 			return string(raw), err
 		}
-		hashes = append(hashes, h)
 		size += len(h) + len(id) + 6
 	}
-	slices.Sort(hashes)
+	hashes := sortedKeys(ids)
 	var b strings.Builder
 	b.Grow(size)
 	b.WriteByte('{')
@@ -194,14 +195,7 @@ func setRecordOn(ctx context.Context, r migrationRecord, m *keyMigrationModel) d
 	return diags
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedKeys[V any](m map[string]V) []string { return migration.SortedKeys(m) }
 
 // keySettings reads the keys map into plain settings by hash.
 func keySettings(ctx context.Context, keys types.Map) (map[string]keySettingsModel, diag.Diagnostics) {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
+	"runtime/debug"
 	"slices"
 	"testing"
 
@@ -152,5 +154,33 @@ func TestNewKeysFileRecordPacksEachDigestFromItsSource(t *testing.T) {
 	}
 	if d := lookup("removed"); d != olds["removed"] {
 		t.Errorf("old digest of removed %q, want %q", d, olds["removed"])
+	}
+}
+
+// A large keys_file sets a soft memory limit sized from it, never lowers one
+// set for a larger file, and leaves small files and GOMEMLIMIT alone.
+func TestLimitMemoryForLargeKeysFiles(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	before := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+
+	limitMemoryFor(1 << 20)
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Fatalf("a 1 MB file set a limit of %d", got)
+	}
+	limitMemoryFor(40 << 20)
+	want := int64(memoryLimitBase + memoryLimitPerFileByte*(40<<20))
+	if got := debug.SetMemoryLimit(-1); got != want {
+		t.Fatalf("a 40 MB file: limit %d, want %d", got, want)
+	}
+	limitMemoryFor(10 << 20)
+	if got := debug.SetMemoryLimit(-1); got != want {
+		t.Fatalf("a smaller file after it lowered the limit to %d", got)
+	}
+	debug.SetMemoryLimit(math.MaxInt64)
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	limitMemoryFor(40 << 20)
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Fatalf("GOMEMLIMIT was overridden: %d", got)
 	}
 }

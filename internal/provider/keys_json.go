@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -151,10 +152,13 @@ func readKeysJSON(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 		}
 	})
 	var problems keysJSONProblems
-	out := bulkKeys{keys: make(map[string]unkeyclient.Key, len(items)), raw: make(map[string]string, len(items)), memo: &digestMemo{m: map[string]string{}}}
-	firstIndex := make(map[string]int, len(items))
+	out := bulkKeys{keys: make(map[string]unkeyclient.Key, len(items)), memo: &digestMemo{m: map[string]string{}}}
+	raw := make(chan map[string]string)
+	go func() { raw <- rawByHash(items, read) }() // on the other CPU, meanwhile
+	var firstIndex map[string]int                 // made at the first duplicate: most documents have none
 	for i, r := range read {
 		if r.syntaxErr {
+			<-raw
 			return readKeysJSONStream(doc, hashFormat, name)
 		}
 		problems.merge(r.problems)
@@ -162,19 +166,51 @@ func readKeysJSON(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 			continue
 		}
 		h := r.key.Hash
-		if j, dup := firstIndex[h]; dup {
-			problems.add("%s[%d]: hash %q is also %s[%d]; every hash must appear once (Unkey fails a request with the same hash twice).", name, i, h, name, j)
+		if _, dup := out.keys[h]; dup {
+			if firstIndex == nil {
+				firstIndex = firstIndexes(read)
+			}
+			problems.add("%s[%d]: hash %q is also %s[%d]; every hash must appear once (Unkey fails a request with the same hash twice).", name, i, h, name, firstIndex[h])
 			continue
 		}
-		firstIndex[h] = i
 		out.hashes = append(out.hashes, h)
 		out.keys[h] = r.key
-		out.raw[h] = items[i]
 	}
+	out.raw = <-raw
 	if problems.count > 0 {
 		return out, &problems
 	}
 	return out, nil
+}
+
+// rawByHash is each valid item's text by its hash, the first where a hash
+// repeats.
+func rawByHash(items []string, read []readItem) map[string]string {
+	out := make(map[string]string, len(items))
+	for i, r := range read {
+		if r.syntaxErr || r.problems.count > 0 {
+			continue
+		}
+		if _, dup := out[r.key.Hash]; !dup {
+			out[r.key.Hash] = items[i]
+		}
+	}
+	return out
+}
+
+// firstIndexes is the index of each valid item's hash where it first
+// appears.
+func firstIndexes(read []readItem) map[string]int {
+	out := map[string]int{}
+	for i, r := range read {
+		if r.syntaxErr || r.problems.count > 0 {
+			continue
+		}
+		if _, dup := out[r.key.Hash]; !dup {
+			out[r.key.Hash] = i
+		}
+	}
+	return out
 }
 
 // readItem is one object of the array, decoded and checked.
@@ -488,17 +524,22 @@ func checkNames(problems *keysJSONProblems, at keyAt, field string, names []stri
 	if len(names) > maxItems {
 		problems.add("%s: %s has %d entries; Unkey accepts at most %d.", at, field, len(names), maxItems)
 	}
-	seen := make(map[string]bool, len(names))
+	var seen map[string]bool // a few names are compared one by one: most keys have one or two
+	if len(names) > 16 {
+		seen = make(map[string]bool, len(names))
+	}
 	for j, n := range names {
 		switch {
 		case utf8.RuneCountInString(n) < 1 || utf8.RuneCountInString(n) > 128:
 			problems.add("%s: %s[%d] must be 1 to 128 characters.", at, field, j)
 		case isPermission && !permissionPattern.MatchString(n):
 			problems.add("%s: %s[%d] %q may contain only letters, digits and the characters _ : - . *", at, field, j, n)
-		case seen[n]:
+		case seen[n] || (seen == nil && slices.Contains(names[:j], n)):
 			problems.add("%s: %s lists %q twice.", at, field, n)
 		}
-		seen[n] = true
+		if seen != nil {
+			seen[n] = true
+		}
 	}
 }
 

@@ -14,8 +14,8 @@ func decodeKeyFast(raw string) (k keysJSONKey, ok bool) {
 	d := plainjson.New(raw)
 	var seen uint16
 	ok = d.Object(func(field string) bool {
-		bit, ok := keyFieldBits[field]
-		if !ok || seen&bit != 0 {
+		bit := keyFieldBit(field)
+		if bit == 0 || seen&bit != 0 {
 			return false
 		}
 		seen |= bit
@@ -24,9 +24,31 @@ func decodeKeyFast(raw string) (k keysJSONKey, ok bool) {
 	return k, ok && d.End()
 }
 
-var keyFieldBits = map[string]uint16{
-	"hash": 1 << 0, "name": 1 << 1, "externalId": 1 << 2, "meta": 1 << 3, "roles": 1 << 4,
-	"permissions": 1 << 5, "expires": 1 << 6, "enabled": 1 << 7, "credits": 1 << 8, "ratelimits": 1 << 9,
+// keyFieldBit marks each field of the format; 0 for any other name.
+func keyFieldBit(field string) uint16 {
+	switch field {
+	case "hash":
+		return 1 << 0
+	case "name":
+		return 1 << 1
+	case "externalId":
+		return 1 << 2
+	case "meta":
+		return 1 << 3
+	case "roles":
+		return 1 << 4
+	case "permissions":
+		return 1 << 5
+	case "expires":
+		return 1 << 6
+	case "enabled":
+		return 1 << 7
+	case "credits":
+		return 1 << 8
+	case "ratelimits":
+		return 1 << 9
+	}
+	return 0
 }
 
 func decodeKeyField(d *plainjson.Decoder, k *keysJSONKey, field string) bool {

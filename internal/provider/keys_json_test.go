@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -83,7 +84,7 @@ func FuzzReadKeysJSONAgreesWithStream(f *testing.F) {
 		`[{"hash": "J9wn0fWY6TNt4c6Pp0nB0cAnUQhDTFXM3CvpWwAKbSk=", "name": "a", "meta": {"n": 12345678901234567890, "s": "}]\"{"}}]`,
 		`[{"hash": "abc", "credits": {"remaining": 1, "refill": {"interval": "monthly", "amount": 2, "refillDay": 31}}}]`,
 		` [ {"hash": "abc", "ratelimits": [{"name": "req", "limit": 1, "duration": 1000, "autoApply": true}]} ,{"hash": "abd", "roles": ["x", "x"]} ] `,
-		`[{"hash": "abc"}, {"hash": "abc"}]`, `[{"hash": "abc"}, {"hash": 1}, {"hash": "abd", "nope": 1}, {"hash": "a"}]`,
+		`[{"hash": "abc"}, {"hash": "abc"}]`, `[{"hash": "abc"}, {"hash": "abc"}, {"hash": "abd"}, {"hash": "abd"}]`, `[{"hash": "abc"}, {"hash": 1}, {"hash": "abd", "nope": 1}, {"hash": "a"}]`,
 		`[{"hash": "abc"} {"hash": "abd"}]`, `[{"hash": "abc"},]`, `[{"hash": "abc"}] x`, `[{"hash": "abc", "name": "\"}"}]`,
 		`[{"hash": "abc", "name": "x\ud800"}]`, `[{"hash": "abc"}, {"hash": "abd"`, `[{"hash": "abc"}, {}]`, `[{"hash":"abc"}{}]`,
 		`{"hash": "abc"}`, `[]`, `[null]`, `[{"hash": "abc", "expires": -1}]`, `[{"hash": "abc", "enabled": false, "permissions": ["a.b:*"]}]`,
@@ -101,4 +102,38 @@ func FuzzReadKeysJSONAgreesWithStream(f *testing.F) {
 			t.Fatalf("%q: read %v, the stream reader %v", doc, got.hashes, want.hashes)
 		}
 	})
+}
+
+// A role or permission listed twice is refused, in a short list (compared
+// one by one) as in a long one (through a set).
+func TestParseKeysJSONRefusesANameListedTwice(t *testing.T) {
+	long := make([]string, 40)
+	for i := range long {
+		long[i] = fmt.Sprintf("%q", fmt.Sprintf("p%d", i))
+	}
+	for label, list := range map[string]string{
+		"short": `"a","b","a"`,
+		"long":  strings.Join(long, ",") + `,"p7"`,
+	} {
+		for _, field := range []string{"roles", "permissions"} {
+			doc := fmt.Sprintf(`[{"hash":"abc","%s":[%s]}]`, field, list)
+			_, problems := parseKeysJSON(doc, "")
+			if problems == nil || !strings.Contains(problems.Error(), field+" lists ") || !strings.Contains(problems.Error(), " twice.") {
+				t.Errorf("%s %s: %v", label, field, problems)
+			}
+		}
+	}
+	if _, problems := parseKeysJSON(`[{"hash":"abc","roles":["a","b"],"permissions":[`+strings.Join(long, ",")+`]}]`, ""); problems != nil {
+		t.Errorf("distinct names refused: %v", problems)
+	}
+}
+
+// Each repeated hash names where it first appears, in a document with more
+// than one.
+func TestParseKeysJSONNamesTheFirstOfEachRepeatedHash(t *testing.T) {
+	_, problems := parseKeysJSON(`[{"hash":"aaa"},{"hash":"aaa"},{"hash":"bbb"},{"hash":"ccc"},{"hash":"bbb"}]`, "")
+	if problems == nil || !strings.Contains(problems.Error(), `keys_json[1]: hash "aaa" is also keys_json[0]`) ||
+		!strings.Contains(problems.Error(), `keys_json[4]: hash "bbb" is also keys_json[2]`) {
+		t.Fatalf("got %v", problems)
+	}
 }

@@ -178,14 +178,14 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	rec := migration.NewRecord()
 	var ps privateState
 	var migrateErr error
-	send := func() {
-		migrateErr = r.migrate(ctx, client, plan, desired, sortedKeys(desired), nil, &rec, &ps, &resp.Diagnostics)
+	send := func(sending func()) {
+		migrateErr = r.migrate(ctx, client, plan, desired, sortedKeys(desired), nil, &rec, &ps, sending, &resp.Diagnostics)
 	}
 	var digest func(hash string) string
 	if plan.usesKeysFile() {
 		digest = digestsWhile(plan, desired, send)
 	} else {
-		send()
+		send(nil)
 	}
 	if migrateErr != nil && len(rec.KeyIDs)+len(rec.Failed)+len(rec.Unconfirmed)+len(ps.Unanswered) == 0 {
 		// Nothing reached Unkey: no resource, nothing to remember.
@@ -209,8 +209,9 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 
 // migrate sends the hashes not yet sent, in order, and records every
 // outcome, journaling each batch. Outcomes a killed earlier apply journaled
-// are taken from the journal instead of being sent again.
-func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.Client, plan keyMigrationModel, desired map[string]unkeyclient.Key, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, ps *privateState, diags *diag.Diagnostics) error {
+// are taken from the journal instead of being sent again. sending, when
+// set, is called as each batch leaves.
+func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.Client, plan keyMigrationModel, desired map[string]unkeyclient.Key, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, ps *privateState, sending func(), diags *diag.Diagnostics) error {
 	if len(hashes) == 0 {
 		return nil
 	}
@@ -238,9 +239,14 @@ func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.
 	tflog.Info(ctx, "Migrating keys", map[string]any{"keys": len(keys), "batch_size": plan.BatchSize.ValueInt64()})
 	res, err := client.Migrate(ctx, unkeyclient.MigrateRequest{
 		MigrationID: plan.MigrationID.ValueString(), APIID: plan.APIID.ValueString(), Keys: keys, BatchSize: int(plan.BatchSize.ValueInt64()),
-		Parallel:    r.data.parallel,
-		BeforeBatch: func(hashes []string) { journal(migration.Entry{Sending: hashes}) },
-		AfterBatch:  func(o unkeyclient.MigrateResult) { journal(outcomeEntry(o)) },
+		Parallel: r.data.parallel,
+		BeforeBatch: func(hashes []string) {
+			journal(migration.Entry{Sending: hashes})
+			if sending != nil {
+				sending()
+			}
+		},
+		AfterBatch: func(o unkeyclient.MigrateResult) { journal(outcomeEntry(o)) },
 	})
 	if journalErr != nil {
 		diags.AddWarning("The migration journal could not be written",
@@ -705,7 +711,7 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 		unanswered[h] = true
 	}
 	var notDone []string // hashes whose state entry must keep its old value
-	opErr := r.migrate(ctx, client, plan, planned, changes.send, unanswered, &rec, &ps, &resp.Diagnostics)
+	opErr := r.migrate(ctx, client, plan, planned, changes.send, unanswered, &rec, &ps, nil, &resp.Diagnostics)
 	ps.Unanswered = migration.StillConfigured(ps.Unanswered, func(h string) bool { _, ok := planned[h]; return ok })
 	if opErr != nil {
 		notDone = append(changes.update, changes.remove...)

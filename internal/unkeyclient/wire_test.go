@@ -8,8 +8,9 @@ import (
 	"github.com/unkeyed/sdks/api/go/v2/models/components"
 )
 
-// The body the client encodes itself must be exactly what the SDK would
-// have sent, for every kind of setting.
+// The body the client encodes itself (encodeKey, the fast path or
+// json.Marshal) must be exactly what the SDK would have sent, for every kind
+// of setting.
 func TestWireEncodingMatchesSDK(t *testing.T) {
 	name, ext := "a key", "user_1"
 	expires, day := int64(1893456000000), int64(31)
@@ -25,7 +26,7 @@ func TestWireEncodingMatchesSDK(t *testing.T) {
 	for label, k := range cases {
 		t.Run(label, func(t *testing.T) {
 			b := batch{hashes: []string{k.Hash}}
-			enc, err := json.Marshal(k.toWire())
+			enc, _, err := encodeKey(k, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
