@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
@@ -89,6 +90,23 @@ func recordFrom(ctx context.Context, m keyMigrationModel) (migrationRecord, diag
 	rec.Failed = stringSet(ctx, m.FailedHashes, &diags)
 	rec.Unconfirmed = stringSet(ctx, m.UnconfirmedHashes, &diags)
 	return rec, diags
+}
+
+// stateWithoutKeys reads from state what a refresh needs: everything but
+// the keys inputs, which stay null in the model. Reading keys would convert
+// every setting of every key into framework values that a refresh never looks
+// at; the framework keeps them in the refreshed state as they were.
+func stateWithoutKeys(ctx context.Context, state tfsdk.State) (keyMigrationModel, diag.Diagnostics) {
+	var m keyMigrationModel
+	var diags diag.Diagnostics
+	for name, into := range map[string]any{
+		"id": &m.ID, "migration_id": &m.MigrationID, "api_id": &m.APIID, "hash_format": &m.HashFormat, "batch_size": &m.BatchSize,
+		"deletion_policy": &m.DeletionPolicy, "change_summary": &m.ChangeSummary, "key_ids": &m.KeyIDs, "key_ids_json": &m.KeyIDsJSON,
+		"failed_hashes": &m.FailedHashes, "unconfirmed_hashes": &m.UnconfirmedHashes,
+	} {
+		diags.Append(state.GetAttribute(ctx, path.Root(name), into)...)
+	}
+	return m, diags
 }
 
 // decodeKeyIDsJSON reads key_ids_json into into. The provider writes it

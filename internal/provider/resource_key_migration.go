@@ -10,10 +10,13 @@ import (
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/migration"
@@ -52,10 +55,12 @@ func (r *keyMigrationResource) ConfigValidators(context.Context) []resource.Conf
 // keys_json, at plan time.
 func (r *keyMigrationResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var format, keysJSON types.String
-	var keys types.Map
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("hash_format"), &format)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("keys"), &keys)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("keys_json"), &keysJSON)...)
+	hashes, err := configuredHashes(req.Config.Raw)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("keys"), "Unreadable keys", "This is a bug in the provider: "+err.Error())
+	}
 	if resp.Diagnostics.HasError() || format.IsUnknown() {
 		return
 	}
@@ -64,16 +69,16 @@ func (r *keyMigrationResource) ValidateConfig(ctx context.Context, req resource.
 			resp.Diagnostics.AddAttributeError(path.Root("keys_json"), "Invalid keys_json", problems.Error())
 		}
 	}
-	if keys.IsNull() || keys.IsUnknown() {
+	if hashes == nil {
 		return
 	}
-	warnIfKeysMapIsLarge(len(keys.Elements()), &resp.Diagnostics)
+	warnIfKeysMapIsLarge(len(hashes), &resp.Diagnostics)
 	if format.IsNull() {
 		return
 	}
 	const maxReported = 20
 	var bad int
-	for _, hash := range sortedKeys(keys.Elements()) {
+	for _, hash := range hashes {
 		problem := checkHash(hash, format.ValueString())
 		if problem == "" {
 			continue
@@ -87,6 +92,29 @@ func (r *keyMigrationResource) ValidateConfig(ctx context.Context, req resource.
 		resp.Diagnostics.AddAttributeError(path.Root("keys"), "More hashes do not match hash_format",
 			fmt.Sprintf("%d hashes in all do not match hash_format %q; the first %d are shown above.", bad, format.ValueString(), maxReported))
 	}
+}
+
+// configuredHashes is the hashes of the keys map, sorted, read straight
+// from the configuration's Terraform value; nil when keys is null or
+// unknown. Reading keys through the framework would turn every setting of
+// every key into a framework value only to count and sort the hashes.
+func configuredHashes(config tftypes.Value) ([]string, error) {
+	v, _, err := tftypes.WalkAttributePath(config, tftypes.NewAttributePath().WithAttributeName("keys"))
+	if err != nil {
+		return nil, err
+	}
+	keys, ok := v.(tftypes.Value)
+	if !ok {
+		return nil, fmt.Errorf("keys is a %T", v)
+	}
+	if keys.IsNull() || !keys.IsKnown() {
+		return nil, nil
+	}
+	var elems map[string]tftypes.Value
+	if err := keys.As(&elems); err != nil {
+		return nil, err
+	}
+	return sortedKeys(elems), nil
 }
 
 // largeKeysMap is the size from which keys_file is the better input.
@@ -361,8 +389,8 @@ func incompleteMessage(err error, config []string, rec migrationRecord, ps priva
 }
 
 func (r *keyMigrationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state keyMigrationModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	state, diags := stateWithoutKeys(ctx, req.State)
+	resp.Diagnostics.Append(diags...)
 	ps, diags := readPrivate(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -527,7 +555,7 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		plan.ChangeSummary = types.StringValue(changeSummary(keyMigrationChanges{send: hashesOf(plan)}))
 		plan.unknownKeyIDs()
 		resp.Diagnostics.Append(checkRootKeyAndAPI(ctx, r.data, plan.APIID, nil)...)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setPlannedComputed(ctx, &resp.Plan, plan)...)
 		return
 	}
 	ps, diags := readPrivate(ctx, req.Private)
@@ -541,7 +569,7 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		// Nothing to compare, nothing to read: the plan is the state's record.
 		plan.ChangeSummary, plan.KeyIDs, plan.KeyIDsJSON = state.ChangeSummary, state.KeyIDs, state.KeyIDsJSON
 		plan.FailedHashes, plan.UnconfirmedHashes = state.FailedHashes, state.UnconfirmedHashes
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setPlannedComputed(ctx, &resp.Plan, plan)...)
 		return
 	}
 	rec, diags := recordFrom(ctx, state)
@@ -577,7 +605,22 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		}
 		resp.Diagnostics.Append(setRecordOn(ctx, rec, &plan)...)
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setPlannedComputed(ctx, &resp.Plan, plan)...)
+}
+
+// setPlannedComputed writes into p, which holds the plan ModifyPlan read
+// plan from, the attributes ModifyPlan plans: only computed ones. Setting
+// the whole model would convert every key's settings back as well, for
+// nothing (TestSetPlannedComputedAsSettingTheModel).
+func setPlannedComputed(ctx context.Context, p *tfsdk.Plan, plan keyMigrationModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for name, v := range map[string]attr.Value{
+		"change_summary": plan.ChangeSummary, "key_ids": plan.KeyIDs, "key_ids_json": plan.KeyIDsJSON,
+		"failed_hashes": plan.FailedHashes, "unconfirmed_hashes": plan.UnconfirmedHashes,
+	} {
+		diags.Append(p.SetAttribute(ctx, path.Root(name), v)...)
+	}
+	return diags
 }
 
 // replaces reports whether the plan replaces the migration: migration_id
