@@ -150,9 +150,9 @@ func TestSetPlannedComputedAsSettingTheModel(t *testing.T) {
 	}
 }
 
-// TestStateWithoutKeysAsTheWholeState: a refresh's partial read of the state
+// TestModelWithoutKeysAsTheWholeModel: the partial read of a state
 // holds what reading the whole model does, but the keys inputs.
-func TestStateWithoutKeysAsTheWholeState(t *testing.T) {
+func TestModelWithoutKeysAsTheWholeModel(t *testing.T) {
 	ctx := context.Background()
 	var resp resource.SchemaResponse
 	NewKeyMigrationResource().Schema(ctx, resource.SchemaRequest{}, &resp)
@@ -183,14 +183,14 @@ func TestStateWithoutKeysAsTheWholeState(t *testing.T) {
 	if diags := state.Get(ctx, &whole); diags.HasError() {
 		t.Fatal(diags)
 	}
-	got, diags := stateWithoutKeys(ctx, state)
+	got, diags := modelWithoutKeys(ctx, state)
 	if diags.HasError() {
 		t.Fatal(diags)
 	}
 	want := whole
-	want.Keys, want.KeysJSON, want.KeysFile, want.KeysFileSHA256 = types.Map{}, types.String{}, types.String{}, types.String{}
+	want.Keys = types.Map{}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("stateWithoutKeys = %+v, want %+v", got, want)
+		t.Errorf("modelWithoutKeys = %+v, want %+v", got, want)
 	}
 	if !got.KeyIDs.Equal(whole.KeyIDs) || got.ID.ValueString() != "mig_1/api_1" {
 		t.Error("the record was not read") // DeepEqual of zero values would prove nothing

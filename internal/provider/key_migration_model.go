@@ -16,7 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
@@ -92,19 +91,26 @@ func recordFrom(ctx context.Context, m keyMigrationModel) (migrationRecord, diag
 	return rec, diags
 }
 
-// stateWithoutKeys reads from state what a refresh needs: everything but
-// the keys inputs, which stay null in the model. Reading keys would convert
-// every setting of every key into framework values that a refresh never looks
-// at; the framework keeps them in the refreshed state as they were.
-func stateWithoutKeys(ctx context.Context, state tfsdk.State) (keyMigrationModel, diag.Diagnostics) {
+// attributeGetter is a plan or a state.
+type attributeGetter interface {
+	GetAttribute(ctx context.Context, p path.Path, target any) diag.Diagnostics
+}
+
+// modelWithoutKeys reads from a plan or state everything but the keys map,
+// which stays null in the model. Reading keys converts every setting of
+// every key into framework values: a refresh never looks at them (the
+// framework keeps them in the refreshed state as they were), and a plan
+// whose keys did not change need not (planUnchangedKeys).
+func modelWithoutKeys(ctx context.Context, from attributeGetter) (keyMigrationModel, diag.Diagnostics) {
 	var m keyMigrationModel
 	var diags diag.Diagnostics
 	for name, into := range map[string]any{
 		"id": &m.ID, "migration_id": &m.MigrationID, "api_id": &m.APIID, "hash_format": &m.HashFormat, "batch_size": &m.BatchSize,
-		"deletion_policy": &m.DeletionPolicy, "change_summary": &m.ChangeSummary, "key_ids": &m.KeyIDs, "key_ids_json": &m.KeyIDsJSON,
+		"deletion_policy": &m.DeletionPolicy, "keys_json": &m.KeysJSON, "keys_file": &m.KeysFile, "keys_file_sha256": &m.KeysFileSHA256,
+		"change_summary": &m.ChangeSummary, "key_ids": &m.KeyIDs, "key_ids_json": &m.KeyIDsJSON,
 		"failed_hashes": &m.FailedHashes, "unconfirmed_hashes": &m.UnconfirmedHashes,
 	} {
-		diags.Append(state.GetAttribute(ctx, path.Root(name), into)...)
+		diags.Append(from.GetAttribute(ctx, path.Root(name), into)...)
 	}
 	return m, diags
 }
