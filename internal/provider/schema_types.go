@@ -14,19 +14,26 @@ import (
 // here are exactly the ones the framework would build (basetypes.ObjectType,
 // ListType and MapType of the same attribute types), so the schema Terraform
 // sees, the values and every validator are unchanged (TestFixedTypesChangeNothing).
+// A CustomType already set is one of another type, and stays.
 func withFixedTypes(a schema.Attribute) schema.Attribute {
 	switch a := a.(type) {
 	case schema.MapNestedAttribute:
 		a.NestedObject = fixedObject(a.NestedObject)
-		a.CustomType = a.GetType().(basetypes.MapType)
+		if t, ok := a.GetType().(basetypes.MapType); ok {
+			a.CustomType = t
+		}
 		return a
 	case schema.ListNestedAttribute:
 		a.NestedObject = fixedObject(a.NestedObject)
-		a.CustomType = a.GetType().(basetypes.ListType)
+		if t, ok := a.GetType().(basetypes.ListType); ok {
+			a.CustomType = t
+		}
 		return a
 	case schema.SingleNestedAttribute:
 		a.Attributes = fixedAttributes(a.Attributes)
-		a.CustomType = a.GetType().(basetypes.ObjectType)
+		if t, ok := a.GetType().(basetypes.ObjectType); ok {
+			a.CustomType = t
+		}
 		return a
 	default:
 		return a
@@ -35,7 +42,9 @@ func withFixedTypes(a schema.Attribute) schema.Attribute {
 
 func fixedObject(o schema.NestedAttributeObject) schema.NestedAttributeObject {
 	o.Attributes = fixedAttributes(o.Attributes)
-	o.CustomType = o.Type().(basetypes.ObjectType)
+	if t, ok := o.Type().(basetypes.ObjectType); ok {
+		o.CustomType = t
+	}
 	return o
 }
 
