@@ -20,13 +20,32 @@ import (
 //   - TF_PROVIDER_UNKEY_CPUPROFILE=prefix writes a CPU profile to
 //     prefix.<pid>; Terraform starts one provider process per command, so
 //     each gets its own file;
+//   - TF_PROVIDER_UNKEY_MEMPROFILE=prefix writes a heap profile, with every
+//     allocation the process made, to prefix.<pid> when it ends;
 //   - TF_PROVIDER_UNKEY_RUSAGE_FILE=path appends the process's CPU time and
 //     peak memory to path (see writeRusage).
 func Start() (stop func()) {
 	stopProfile := startCPUProfile()
 	return func() {
 		stopProfile()
+		writeMemProfile()
 		writeRusage()
+	}
+}
+
+func writeMemProfile() {
+	prefix := os.Getenv("TF_PROVIDER_UNKEY_MEMPROFILE")
+	if prefix == "" {
+		return
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", prefix, os.Getpid())) //nolint:gosec // a path the developer chose to profile into
+	if err != nil {
+		log.Printf("memory profile: %v", err)
+		return
+	}
+	defer func() { _ = f.Close() }()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		log.Printf("memory profile: %v", err)
 	}
 }
 

@@ -91,6 +91,30 @@ func recordFrom(ctx context.Context, m keyMigrationModel) (migrationRecord, diag
 	return rec, diags
 }
 
+// attributeGetter is a plan or a state.
+type attributeGetter interface {
+	GetAttribute(ctx context.Context, p path.Path, target any) diag.Diagnostics
+}
+
+// modelWithoutKeys reads from a plan or state everything but the keys map,
+// which stays null in the model. Reading keys converts every setting of
+// every key into framework values: a refresh never looks at them (the
+// framework keeps them in the refreshed state as they were), and a plan
+// whose keys did not change need not (planUnchangedKeys).
+func modelWithoutKeys(ctx context.Context, from attributeGetter) (keyMigrationModel, diag.Diagnostics) {
+	var m keyMigrationModel
+	var diags diag.Diagnostics
+	for name, into := range map[string]any{
+		"id": &m.ID, "migration_id": &m.MigrationID, "api_id": &m.APIID, "hash_format": &m.HashFormat, "batch_size": &m.BatchSize,
+		"deletion_policy": &m.DeletionPolicy, "keys_json": &m.KeysJSON, "keys_file": &m.KeysFile, "keys_file_sha256": &m.KeysFileSHA256,
+		"change_summary": &m.ChangeSummary, "key_ids": &m.KeyIDs, "key_ids_json": &m.KeyIDsJSON,
+		"failed_hashes": &m.FailedHashes, "unconfirmed_hashes": &m.UnconfirmedHashes,
+	} {
+		diags.Append(from.GetAttribute(ctx, path.Root(name), into)...)
+	}
+	return m, diags
+}
+
 // decodeKeyIDsJSON reads key_ids_json into into. The provider writes it
 // as a flat object of plain strings, read here without reflection (at
 // 100,000 key IDs encoding/json takes a quarter of a second, several times

@@ -86,18 +86,7 @@ func (r *keyMigrationResource) Schema(_ context.Context, _ resource.SchemaReques
 				Default:    stringdefault.StaticString(deletionPolicyAbandon),
 				Validators: []validator.String{stringvalidator.OneOf(deletionPolicyAbandon, deletionPolicyDelete)},
 			},
-			"keys": schema.MapNestedAttribute{
-				Description: "The keys to migrate, keyed by their hash. Keep this list stable: removing a hash forgets its key (see `deletion_policy`). " +
-					"Exactly one of `keys`, `keys_json` and `keys_file` is required. Above 1,000 keys use `keys_file` (a plan warns): Terraform and its plugin framework " +
-					"handle a map of objects far more slowly than a file the provider reads itself (measured on 2 CPU cores: 12 to 19 ms per key on every apply, " +
-					"10,000 keys in 137 s, against about 12 s for 100,000 keys in `keys_file`).",
-				Optional: true,
-				Validators: []validator.Map{
-					mapvalidator.SizeAtLeast(1),
-					mapvalidator.KeysAre(stringvalidator.LengthAtLeast(3)),
-				},
-				NestedObject: schema.NestedAttributeObject{Attributes: keySettingsAttributes()},
-			},
+			"keys": withFixedTypes(keysAttribute()),
 			"keys_json": schema.StringAttribute{
 				Description: "The keys to migrate as one JSON array in Unkey's own `keys.migrateKeys` format, as exported or as the `unkey` CLI's `--keys-json` takes it: " +
 					"objects with `hash` (required), `name`, `externalId`, `meta` (an object), `roles`, `permissions`, `expires` (Unix milliseconds), `enabled`, " +
@@ -163,6 +152,22 @@ func (r *keyMigrationResource) Schema(_ context.Context, _ resource.SchemaReques
 		},
 	}
 	resp.Schema.Description += permissionsSection("unkey_key_migration")
+}
+
+// keysAttribute is the typed keys map, before withFixedTypes.
+func keysAttribute() schema.MapNestedAttribute {
+	return schema.MapNestedAttribute{
+		Description: "The keys to migrate, keyed by their hash. Keep this list stable: removing a hash forgets its key (see `deletion_policy`). " +
+			"Exactly one of `keys`, `keys_json` and `keys_file` is required. Above 1,000 keys use `keys_file` (a plan warns): Terraform and its plugin framework " +
+			"handle a map of objects far more slowly than a file the provider reads itself (measured on 2 CPU cores: 12 to 19 ms per key on every apply, " +
+			"10,000 keys in 137 s, against about 12 s for 100,000 keys in `keys_file`).",
+		Optional: true,
+		Validators: []validator.Map{
+			mapvalidator.SizeAtLeast(1),
+			mapvalidator.KeysAre(stringvalidator.LengthAtLeast(3)),
+		},
+		NestedObject: schema.NestedAttributeObject{Attributes: keySettingsAttributes()},
+	}
 }
 
 func keySettingsAttributes() map[string]schema.Attribute {

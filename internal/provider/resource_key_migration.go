@@ -5,15 +5,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/migration"
@@ -52,10 +56,12 @@ func (r *keyMigrationResource) ConfigValidators(context.Context) []resource.Conf
 // keys_json, at plan time.
 func (r *keyMigrationResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var format, keysJSON types.String
-	var keys types.Map
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("hash_format"), &format)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("keys"), &keys)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("keys_json"), &keysJSON)...)
+	hashes, err := configuredHashes(req.Config.Raw)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("keys"), "Unreadable keys", "This is a bug in the provider: "+err.Error())
+	}
 	if resp.Diagnostics.HasError() || format.IsUnknown() {
 		return
 	}
@@ -64,16 +70,16 @@ func (r *keyMigrationResource) ValidateConfig(ctx context.Context, req resource.
 			resp.Diagnostics.AddAttributeError(path.Root("keys_json"), "Invalid keys_json", problems.Error())
 		}
 	}
-	if keys.IsNull() || keys.IsUnknown() {
+	if hashes == nil {
 		return
 	}
-	warnIfKeysMapIsLarge(len(keys.Elements()), &resp.Diagnostics)
+	warnIfKeysMapIsLarge(len(hashes), &resp.Diagnostics)
 	if format.IsNull() {
 		return
 	}
 	const maxReported = 20
 	var bad int
-	for _, hash := range sortedKeys(keys.Elements()) {
+	for _, hash := range hashes {
 		problem := checkHash(hash, format.ValueString())
 		if problem == "" {
 			continue
@@ -87,6 +93,29 @@ func (r *keyMigrationResource) ValidateConfig(ctx context.Context, req resource.
 		resp.Diagnostics.AddAttributeError(path.Root("keys"), "More hashes do not match hash_format",
 			fmt.Sprintf("%d hashes in all do not match hash_format %q; the first %d are shown above.", bad, format.ValueString(), maxReported))
 	}
+}
+
+// configuredHashes is the hashes of the keys map, sorted, read straight
+// from a configuration's (or plan's) Terraform value; nil when keys is null or
+// unknown. Reading keys through the framework would turn every setting of
+// every key into a framework value only to count and sort the hashes.
+func configuredHashes(config tftypes.Value) ([]string, error) {
+	v, _, err := tftypes.WalkAttributePath(config, tftypes.NewAttributePath().WithAttributeName("keys"))
+	if err != nil {
+		return nil, err
+	}
+	keys, ok := v.(tftypes.Value)
+	if !ok {
+		return nil, fmt.Errorf("keys is a %T", v)
+	}
+	if keys.IsNull() || !keys.IsKnown() {
+		return nil, nil
+	}
+	var elems map[string]tftypes.Value
+	if err := keys.As(&elems); err != nil {
+		return nil, err
+	}
+	return sortedKeys(elems), nil
 }
 
 // largeKeysMap is the size from which keys_file is the better input.
@@ -367,8 +396,8 @@ func incompleteMessage(err error, config []string, rec migrationRecord, ps priva
 }
 
 func (r *keyMigrationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state keyMigrationModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	state, diags := modelWithoutKeys(ctx, req.State)
+	resp.Diagnostics.Append(diags...)
 	ps, diags := readPrivate(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -510,6 +539,9 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		return
 	}
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, plannedDestroyKey, nil)...)
+	if !req.State.Raw.IsNull() && unchangedKeysShortcut(r, ctx, req, resp) {
+		return
+	}
 	var plan, state keyMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if !req.State.Raw.IsNull() {
@@ -533,7 +565,7 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		plan.ChangeSummary = types.StringValue(changeSummary(keyMigrationChanges{send: hashesOf(plan)}))
 		plan.unknownKeyIDs()
 		resp.Diagnostics.Append(checkRootKeyAndAPI(ctx, r.data, plan.APIID, nil)...)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setPlannedComputed(ctx, &resp.Plan, plan)...)
 		return
 	}
 	ps, diags := readPrivate(ctx, req.Private)
@@ -547,7 +579,7 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		// Nothing to compare, nothing to read: the plan is the state's record.
 		plan.ChangeSummary, plan.KeyIDs, plan.KeyIDsJSON = state.ChangeSummary, state.KeyIDs, state.KeyIDsJSON
 		plan.FailedHashes, plan.UnconfirmedHashes = state.FailedHashes, state.UnconfirmedHashes
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setPlannedComputed(ctx, &resp.Plan, plan)...)
 		return
 	}
 	rec, diags := recordFrom(ctx, state)
@@ -583,7 +615,90 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 		}
 		resp.Diagnostics.Append(setRecordOn(ctx, rec, &plan)...)
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setPlannedComputed(ctx, &resp.Plan, plan)...)
+}
+
+// unchangedKeysShortcut is ModifyPlan's way round converting a keys map that
+// has not changed; tests replace it to run the full path and compare.
+var unchangedKeysShortcut = (*keyMigrationResource).planUnchangedKeys
+
+// planUnchangedKeys plans, without converting the keys map, a migration whose
+// keys are exactly the state's and all accounted for: then the full path
+// finds nothing to do and plans the state's record, and so does this
+// (TestPlanUnchangedKeysAsTheFullPath). It returns false, having planned
+// nothing, in any other case.
+func (r *keyMigrationResource) planUnchangedKeys(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) bool {
+	keys := tftypes.NewAttributePath().WithAttributeName("keys")
+	planned, _, err1 := tftypes.WalkAttributePath(req.Plan.Raw, keys)
+	prior, _, err2 := tftypes.WalkAttributePath(req.State.Raw, keys)
+	plannedKeys, ok1 := planned.(tftypes.Value)
+	priorKeys, ok2 := prior.(tftypes.Value)
+	if err1 != nil || err2 != nil || !ok1 || !ok2 || plannedKeys.IsNull() || !plannedKeys.IsFullyKnown() || !plannedKeys.Equal(priorKeys) {
+		return false
+	}
+	var diags diag.Diagnostics
+	plan, d := modelWithoutKeys(ctx, req.Plan)
+	diags.Append(d...)
+	state, d := modelWithoutKeys(ctx, req.State)
+	diags.Append(d...)
+	if diags.HasError() || replaces(plan, state) || plan.keyIDsAsJSON() || state.keyIDsAsJSON() || !plan.KeysFileSHA256.IsNull() || !state.KeysFileSHA256.IsNull() {
+		return false // keys is not the only input in both
+	}
+	hashes, err := configuredHashes(req.Plan.Raw)
+	if err != nil {
+		return false
+	}
+	// Private state the full path cannot read, it reports: leave that to it.
+	_, d = readPrivate(ctx, req.Private)
+	diags.Append(d...)
+	_, d = readKeysFileRecord(ctx, req.Private)
+	diags.Append(d...)
+	rec, d := recordFrom(ctx, state)
+	diags.Append(d...)
+	if diags.HasError() {
+		return false
+	}
+	for _, h := range hashes {
+		if !rec.Accounted(h) {
+			return false // hashes to send: the full path plans them
+		}
+	}
+	plan.ChangeSummary = state.ChangeSummary
+	resp.Diagnostics.Append(setRecordOn(ctx, rec, &plan)...)
+	resp.Diagnostics.Append(setPlannedComputed(ctx, &resp.Plan, plan)...)
+	return true
+}
+
+// setPlannedComputed writes into p, which holds the plan ModifyPlan read
+// plan from, the attributes ModifyPlan plans: only computed ones, replaced in
+// p's Terraform value. Setting the whole model would convert every key's
+// settings back, and SetAttribute walks the whole value once per attribute,
+// for nothing (TestSetPlannedComputedAsSettingTheModel).
+func setPlannedComputed(ctx context.Context, p *tfsdk.Plan, plan keyMigrationModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	var attrs map[string]tftypes.Value
+	if err := p.Raw.As(&attrs); err != nil {
+		diags.AddError("Could not plan the computed attributes", "This is a bug in the provider: "+err.Error())
+		return diags
+	}
+	attrs = maps.Clone(attrs) // As shares the map with the request's plan
+	for name, v := range map[string]attr.Value{
+		"change_summary": plan.ChangeSummary, "key_ids": plan.KeyIDs, "key_ids_json": plan.KeyIDsJSON,
+		"failed_hashes": plan.FailedHashes, "unconfirmed_hashes": plan.UnconfirmedHashes,
+	} {
+		tv, err := v.ToTerraformValue(ctx)
+		if err != nil {
+			diags.AddAttributeError(path.Root(name), "Could not plan "+name, "This is a bug in the provider: "+err.Error())
+			return diags
+		}
+		attrs[name] = tv
+	}
+	if err := tftypes.ValidateValue(p.Raw.Type(), attrs); err != nil {
+		diags.AddError("Could not plan the computed attributes", "This is a bug in the provider: "+err.Error())
+		return diags
+	}
+	p.Raw = tftypes.NewValue(p.Raw.Type(), attrs)
+	return diags
 }
 
 // replaces reports whether the plan replaces the migration: migration_id

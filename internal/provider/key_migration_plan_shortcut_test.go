@@ -1,0 +1,191 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// TestPlanUnchangedKeysAsTheFullPath plans, through the framework's own
+// protocol server, each case with planUnchangedKeys and without it: the
+// planned state, private state and diagnostics must be the same, and the
+// shortcut must be taken exactly where the keys are unchanged and accounted for.
+func TestPlanUnchangedKeysAsTheFullPath(t *testing.T) {
+	ctx := context.Background()
+	var sch resource.SchemaResponse
+	NewKeyMigrationResource().Schema(ctx, resource.SchemaRequest{}, &sch)
+	objType := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	keysType := objType.AttributeTypes["keys"].(tftypes.Map)
+	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
+	null := func(name string) tftypes.Value { return tftypes.NewValue(objType.AttributeTypes[name], nil) }
+	set := func(s ...string) tftypes.Value {
+		vals := make([]tftypes.Value, len(s))
+		for i := range s {
+			vals[i] = str(s[i])
+		}
+		return tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, vals)
+	}
+	keys := func(n int, change func(elems map[string]tftypes.Value)) tftypes.Value {
+		elems := map[string]tftypes.Value{}
+		for i := range n {
+			elems[fmt.Sprintf("hash-%d", i)] = sampleKeySettings(t, ctx, keysAttribute(), i%2 == 0)
+		}
+		if change != nil {
+			change(elems)
+		}
+		return tftypes.NewValue(keysType, elems)
+	}
+	keyIDs := func(hashes ...string) tftypes.Value {
+		ids := map[string]tftypes.Value{}
+		for _, h := range hashes {
+			ids[h] = str("key_" + h)
+		}
+		return tftypes.NewValue(objType.AttributeTypes["key_ids"], ids)
+	}
+	object := func(attrs map[string]tftypes.Value) tftypes.Value { return tftypes.NewValue(objType, attrs) }
+	config := func(apiID string, keys tftypes.Value) tftypes.Value {
+		attrs := map[string]tftypes.Value{}
+		for name := range objType.AttributeTypes {
+			attrs[name] = null(name)
+		}
+		attrs["migration_id"], attrs["api_id"], attrs["keys"] = str("mig_1"), str(apiID), keys
+		return object(attrs)
+	}
+	state := func(keys, ids tftypes.Value) tftypes.Value {
+		attrs := map[string]tftypes.Value{}
+		for name := range objType.AttributeTypes {
+			attrs[name] = null(name)
+		}
+		attrs["id"], attrs["migration_id"], attrs["api_id"], attrs["keys"] = str("mig_1/api_1"), str("mig_1"), str("api_1"), keys
+		attrs["batch_size"], attrs["deletion_policy"] = tftypes.NewValue(tftypes.Number, 500), str("abandon")
+		attrs["change_summary"], attrs["key_ids"] = str("5 to migrate, 0 to update, 0 to remove"), ids
+		attrs["failed_hashes"], attrs["unconfirmed_hashes"] = set("hash-3"), set("hash-4")
+		return object(attrs)
+	}
+	// proposed is what Terraform proposes: the configuration, with the
+	// prior state's computed values.
+	proposed := func(config, prior tftypes.Value) tftypes.Value {
+		var c, p map[string]tftypes.Value
+		if err := config.As(&c); err != nil {
+			t.Fatal(err)
+		}
+		if err := prior.As(&p); err != nil {
+			t.Fatal(err)
+		}
+		out := maps.Clone(p)
+		for name, v := range c {
+			if !v.IsNull() {
+				out[name] = v
+			}
+		}
+		return object(out)
+	}
+	migrated := keyIDs("hash-0", "hash-1", "hash-2")
+	renamed := func(elems map[string]tftypes.Value) {
+		elems["hash-1"] = sampleKeySettings(t, ctx, keysAttribute(), true)
+	}
+	added := func(elems map[string]tftypes.Value) {
+		elems["hash-9"] = sampleKeySettings(t, ctx, keysAttribute(), true)
+	}
+	unknown := func(elems map[string]tftypes.Value) {
+		elems["hash-9"] = tftypes.NewValue(keysType.ElementType, tftypes.UnknownValue)
+	}
+	for name, c := range map[string]struct {
+		config, prior tftypes.Value
+		shortcut      bool
+	}{
+		"unchanged, every hash answered": {config("api_1", keys(5, nil)), state(keys(5, nil), migrated), true},
+		"unchanged, a hash pending":      {config("api_1", keys(5, nil)), state(keys(5, nil), keyIDs("hash-0", "hash-1")), false},
+		"unchanged, no key IDs":          {config("api_1", keys(5, nil)), state(keys(5, nil), null("key_ids")), false},
+		"a key changed":                  {config("api_1", keys(5, renamed)), state(keys(5, nil), migrated), false},
+		"a key added":                    {config("api_1", keys(5, added)), state(keys(5, nil), migrated), false},
+		"a key not known yet":            {config("api_1", keys(5, unknown)), state(keys(5, nil), migrated), false},
+		"replaced":                       {config("api_2", keys(5, nil)), state(keys(5, nil), migrated), false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			req := &tfprotov6.PlanResourceChangeRequest{
+				TypeName:         "unkey_key_migration",
+				Config:           dynamicValue(t, objType, c.config),
+				PriorState:       dynamicValue(t, objType, c.prior),
+				ProposedNewState: dynamicValue(t, objType, proposed(c.config, c.prior)),
+			}
+			full := planThrough(t, req, func(*keyMigrationResource, context.Context, resource.ModifyPlanRequest, *resource.ModifyPlanResponse) bool {
+				return false
+			})
+			taken := false
+			short := planThrough(t, req, func(r *keyMigrationResource, ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) bool {
+				taken = r.planUnchangedKeys(ctx, req, resp)
+				return taken
+			})
+			if taken != c.shortcut {
+				t.Errorf("shortcut taken: %v, want %v", taken, c.shortcut)
+			}
+			fullState, err := full.PlannedState.Unmarshal(objType)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shortState, err := short.PlannedState.Unmarshal(objType)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !shortState.Equal(fullState) {
+				diffs, _ := shortState.Diff(fullState)
+				t.Errorf("planned states differ: %v", diffs)
+			}
+			if !slices.Equal(short.PlannedPrivate, full.PlannedPrivate) {
+				t.Errorf("planned private state %q, want %q", short.PlannedPrivate, full.PlannedPrivate)
+			}
+			if fmt.Sprint(diagnosticsText(short.Diagnostics)) != fmt.Sprint(diagnosticsText(full.Diagnostics)) {
+				t.Errorf("diagnostics %v, want %v", diagnosticsText(short.Diagnostics), diagnosticsText(full.Diagnostics))
+			}
+			if fmt.Sprint(short.RequiresReplace) != fmt.Sprint(full.RequiresReplace) {
+				t.Errorf("requires replace %v, want %v", short.RequiresReplace, full.RequiresReplace)
+			}
+		})
+	}
+}
+
+func dynamicValue(t *testing.T, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
+	t.Helper()
+	dv, err := tfprotov6.NewDynamicValue(typ, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dv
+}
+
+// planThrough plans req on the provider's protocol server with shortcut as
+// ModifyPlan's unchangedKeysShortcut.
+func planThrough(t *testing.T, req *tfprotov6.PlanResourceChangeRequest, shortcut func(*keyMigrationResource, context.Context, resource.ModifyPlanRequest, *resource.ModifyPlanResponse) bool) *tfprotov6.PlanResourceChangeResponse {
+	t.Helper()
+	saved := unchangedKeysShortcut
+	unchangedKeysShortcut = shortcut
+	defer func() { unchangedKeysShortcut = saved }()
+	server, err := providerserver.NewProtocol6WithError(New("test")())()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := server.PlanResourceChange(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.PlannedState == nil {
+		t.Fatalf("no planned state: %v", diagnosticsText(resp.Diagnostics))
+	}
+	return resp
+}
+
+func diagnosticsText(diags []*tfprotov6.Diagnostic) []string {
+	out := make([]string, len(diags))
+	for i, d := range diags {
+		out[i] = fmt.Sprintf("%v %s: %s (%v)", d.Severity, d.Summary, d.Detail, d.Attribute)
+	}
+	return out
+}
