@@ -101,8 +101,8 @@ func (r *keyMigrationResource) Schema(_ context.Context, _ resource.SchemaReques
 			"keys_file": schema.StringAttribute{
 				Description: "The keys to migrate as a path to a JSON file in the same format as `keys_json`, typically `\"${path.module}/keys.json\"`, with `keys_file_sha256`. " +
 					"The provider reads the file itself, so the keys never pass through Terraform's plan or state: the input for exports of thousands of keys " +
-					"(measured on 2 CPU cores against Unkey's server time, 100,000 keys: apply 11.5 s where a raw client takes 8 s, a plan that changes nothing 2.4 s, " +
-					"against 23 s and 13 s through `keys_json`). " +
+					"(measured on 2 CPU cores against Unkey's server time, 100,000 keys: apply 10.6 s where a raw client takes 8.3 s, a plan that changes nothing 2.0 s, " +
+					"against 18 s and 10 s through `keys_json`). " +
 					"The file is read and checked at plan time only when `keys_file_sha256` changes (or the last apply did not finish); " +
 					"the state keeps the key IDs and a short digest of each key's settings, so later applies send only added hashes and update only changed keys.",
 				Optional: true,
@@ -159,8 +159,8 @@ func keysAttribute() schema.MapNestedAttribute {
 	return schema.MapNestedAttribute{
 		Description: "The keys to migrate, keyed by their hash. Keep this list stable: removing a hash forgets its key (see `deletion_policy`). " +
 			"Exactly one of `keys`, `keys_json` and `keys_file` is required. Above 1,000 keys use `keys_file` (a plan warns): Terraform and its plugin framework " +
-			"handle a map of objects far more slowly than a file the provider reads itself (measured on 2 CPU cores: 12 to 19 ms per key on every apply, " +
-			"10,000 keys in 137 s, against about 12 s for 100,000 keys in `keys_file`).",
+			"handle a map of objects far more slowly than a file the provider reads itself (measured on 2 CPU cores: 14 to 19 ms per key on every apply, " +
+			"10,000 keys in 185 s, against about 11 s for 100,000 keys in `keys_file`).",
 		Optional: true,
 		Validators: []validator.Map{
 			mapvalidator.SizeAtLeast(1),
