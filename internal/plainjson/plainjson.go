@@ -242,3 +242,20 @@ func (d *Decoder) Value() (any, bool) {
 	}
 	return nil, false
 }
+
+// Once is the 1-based position of name among an object's fields, marking it
+// in seen (one bit per field, at most eight); 0 for a name not among them or
+// seen before, which a plain reading refuses (encoding/json takes the last
+// of a repeated member).
+func Once(seen *uint8, name string, fields ...string) int {
+	for i, f := range fields {
+		if f == name {
+			if *seen&(1<<i) != 0 {
+				return 0
+			}
+			*seen |= 1 << i
+			return i + 1
+		}
+	}
+	return 0
+}

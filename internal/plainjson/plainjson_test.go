@@ -36,3 +36,19 @@ func FuzzValueAgreesWithEncodingJSON(f *testing.F) {
 		}
 	})
 }
+
+// Once numbers the fields it is given and refuses a repeat or a stranger.
+func TestOnceRefusesRepeatsAndStrangers(t *testing.T) {
+	var seen uint8
+	for _, c := range []struct {
+		name string
+		want int
+	}{{"b", 2}, {"a", 1}, {"b", 0}, {"c", 0}, {"a", 0}} {
+		if got := Once(&seen, c.name, "a", "b"); got != c.want {
+			t.Errorf("Once(%q) = %d, want %d", c.name, got, c.want)
+		}
+	}
+	if seen != 3 {
+		t.Errorf("seen = %b, want both fields marked", seen)
+	}
+}

@@ -94,7 +94,7 @@ func decodeCredits(d *plainjson.Decoder, c *keysJSONCredits) bool {
 	var seen uint8
 	return d.Object(func(name string) bool {
 		var ok bool
-		switch once(&seen, name, "remaining", "refill") {
+		switch plainjson.Once(&seen, name, "remaining", "refill") {
 		case 1:
 			c.Remaining, ok = d.IntPtr()
 		case 2:
@@ -109,7 +109,7 @@ func decodeRefill(d *plainjson.Decoder, r *keysJSONRefill) bool {
 	var seen uint8
 	return d.Object(func(name string) bool {
 		var ok bool
-		switch once(&seen, name, "interval", "amount", "refillDay") {
+		switch plainjson.Once(&seen, name, "interval", "amount", "refillDay") {
 		case 1:
 			r.Interval, ok = d.Str()
 		case 2:
@@ -125,7 +125,7 @@ func decodeRatelimit(d *plainjson.Decoder, rl *keysJSONRatelimit) bool {
 	var seen uint8
 	return d.Object(func(name string) bool {
 		var ok bool
-		switch once(&seen, name, "name", "limit", "duration", "autoApply") {
+		switch plainjson.Once(&seen, name, "name", "limit", "duration", "autoApply") {
 		case 1:
 			rl.Name, ok = d.Str()
 		case 2:
@@ -137,19 +137,4 @@ func decodeRatelimit(d *plainjson.Decoder, rl *keysJSONRatelimit) bool {
 		}
 		return ok
 	})
-}
-
-// once is the 1-based position of name among fields, marking it seen; 0
-// for a name not among them or seen before.
-func once(seen *uint8, name string, fields ...string) int {
-	for i, f := range fields {
-		if f == name {
-			if *seen&(1<<i) != 0 {
-				return 0
-			}
-			*seen |= 1 << i
-			return i + 1
-		}
-	}
-	return 0
 }

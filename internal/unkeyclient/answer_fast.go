@@ -17,7 +17,7 @@ func decodeMigrateAnswerFast(body string) (a components.V2KeysMigrateKeysRespons
 	d := plainjson.New(body)
 	var seen uint8
 	ok = d.Object(func(name string) bool {
-		switch once(&seen, name, "meta", "data") {
+		switch plainjson.Once(&seen, name, "meta", "data") {
 		case 1:
 			return decodeMeta(d, &a.Meta)
 		case 2:
@@ -31,7 +31,7 @@ func decodeMigrateAnswerFast(body string) (a components.V2KeysMigrateKeysRespons
 func decodeMeta(d *plainjson.Decoder, m *components.Meta) bool {
 	var seen uint8
 	return d.Object(func(name string) bool {
-		if once(&seen, name, "requestId") != 1 {
+		if plainjson.Once(&seen, name, "requestId") != 1 {
 			return false
 		}
 		var ok bool
@@ -43,7 +43,7 @@ func decodeMeta(d *plainjson.Decoder, m *components.Meta) bool {
 func decodeMigrateData(d *plainjson.Decoder, data *components.V2KeysMigrateKeysResponseData) bool {
 	var seen uint8
 	return d.Object(func(name string) bool {
-		switch once(&seen, name, "migrated", "failed") {
+		switch plainjson.Once(&seen, name, "migrated", "failed") {
 		case 1:
 			data.Migrated = []components.V2KeysMigrateKeysMigration{}
 			return d.Array(func() bool {
@@ -51,7 +51,7 @@ func decodeMigrateData(d *plainjson.Decoder, data *components.V2KeysMigrateKeysR
 				var fields uint8
 				ok := d.Object(func(name string) bool {
 					var ok bool
-					switch once(&fields, name, "hash", "keyId") {
+					switch plainjson.Once(&fields, name, "hash", "keyId") {
 					case 1:
 						m.Hash, ok = d.Str()
 					case 2:
@@ -72,19 +72,4 @@ func decodeMigrateData(d *plainjson.Decoder, data *components.V2KeysMigrateKeysR
 		}
 		return false
 	}) && seen&1 != 0
-}
-
-// once is the 1-based position of name among fields, marking it seen; 0
-// for a name not among them or seen before.
-func once(seen *uint8, name string, fields ...string) int {
-	for i, f := range fields {
-		if f == name {
-			if *seen&(1<<i) != 0 {
-				return 0
-			}
-			*seen |= 1 << i
-			return i + 1
-		}
-	}
-	return 0
 }
