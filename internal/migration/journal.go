@@ -141,12 +141,11 @@ func decodeEntry(line []byte, e *Entry) error {
 // named as written, once, holding plain strings.
 func decodePlainEntry(line string, e *Entry) bool {
 	d := plainjson.New(line)
-	seen := map[string]bool{}
+	var seen uint16
 	return d.Object(func(name string) bool {
-		if seen[name] {
+		if plainjson.Once(&seen, name, "sending", "failed", "unconfirmed", "answered", "forget", "key_ids") == 0 {
 			return false
 		}
-		seen[name] = true
 		var ok bool
 		switch name {
 		case "sending":

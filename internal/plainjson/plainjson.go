@@ -244,10 +244,10 @@ func (d *Decoder) Value() (any, bool) {
 }
 
 // Once is the 1-based position of name among an object's fields, marking it
-// in seen (one bit per field, at most eight); 0 for a name not among them or
-// seen before, which a plain reading refuses (encoding/json takes the last
-// of a repeated member).
-func Once(seen *uint8, name string, fields ...string) int {
+// in seen (one bit per field, at most sixteen); 0 for a name not among them
+// or seen before, which a plain reading refuses (encoding/json takes the
+// last of a repeated member).
+func Once(seen *uint16, name string, fields ...string) int {
 	for i, f := range fields {
 		if f == name {
 			if *seen&(1<<i) != 0 {

@@ -39,7 +39,7 @@ func FuzzValueAgreesWithEncodingJSON(f *testing.F) {
 
 // Once numbers the fields it is given and refuses a repeat or a stranger.
 func TestOnceRefusesRepeatsAndStrangers(t *testing.T) {
-	var seen uint8
+	var seen uint16
 	for _, c := range []struct {
 		name string
 		want int

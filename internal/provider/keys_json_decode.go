@@ -14,42 +14,13 @@ func decodeKeyFast(raw string) (k keysJSONKey, ok bool) {
 	d := plainjson.New(raw)
 	var seen uint16
 	ok = d.Object(func(field string) bool {
-		bit := keyFieldBit(field)
-		if bit == 0 || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return decodeKeyField(d, &k, field)
+		return plainjson.Once(&seen, field, keyFields...) != 0 && decodeKeyField(d, &k, field)
 	})
 	return k, ok && d.End()
 }
 
-// keyFieldBit marks each field of the format; 0 for any other name.
-func keyFieldBit(field string) uint16 {
-	switch field {
-	case "hash":
-		return 1 << 0
-	case "name":
-		return 1 << 1
-	case "externalId":
-		return 1 << 2
-	case "meta":
-		return 1 << 3
-	case "roles":
-		return 1 << 4
-	case "permissions":
-		return 1 << 5
-	case "expires":
-		return 1 << 6
-	case "enabled":
-		return 1 << 7
-	case "credits":
-		return 1 << 8
-	case "ratelimits":
-		return 1 << 9
-	}
-	return 0
-}
+// keyFields are the fields of a key in Unkey's migrateKeys format.
+var keyFields = []string{"hash", "name", "externalId", "meta", "roles", "permissions", "expires", "enabled", "credits", "ratelimits"}
 
 func decodeKeyField(d *plainjson.Decoder, k *keysJSONKey, field string) bool {
 	var ok bool
@@ -91,7 +62,7 @@ func decodeKeyField(d *plainjson.Decoder, k *keysJSONKey, field string) bool {
 }
 
 func decodeCredits(d *plainjson.Decoder, c *keysJSONCredits) bool {
-	var seen uint8
+	var seen uint16
 	return d.Object(func(name string) bool {
 		var ok bool
 		switch plainjson.Once(&seen, name, "remaining", "refill") {
@@ -106,7 +77,7 @@ func decodeCredits(d *plainjson.Decoder, c *keysJSONCredits) bool {
 }
 
 func decodeRefill(d *plainjson.Decoder, r *keysJSONRefill) bool {
-	var seen uint8
+	var seen uint16
 	return d.Object(func(name string) bool {
 		var ok bool
 		switch plainjson.Once(&seen, name, "interval", "amount", "refillDay") {
@@ -122,7 +93,7 @@ func decodeRefill(d *plainjson.Decoder, r *keysJSONRefill) bool {
 }
 
 func decodeRatelimit(d *plainjson.Decoder, rl *keysJSONRatelimit) bool {
-	var seen uint8
+	var seen uint16
 	return d.Object(func(name string) bool {
 		var ok bool
 		switch plainjson.Once(&seen, name, "name", "limit", "duration", "autoApply") {

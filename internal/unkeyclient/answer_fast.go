@@ -15,7 +15,7 @@ import (
 // FuzzMigrateAnswerFast keeps the two equal.
 func decodeMigrateAnswerFast(body string) (a components.V2KeysMigrateKeysResponseBody, ok bool) {
 	d := plainjson.New(body)
-	var seen uint8
+	var seen uint16
 	ok = d.Object(func(name string) bool {
 		switch plainjson.Once(&seen, name, "meta", "data") {
 		case 1:
@@ -29,7 +29,7 @@ func decodeMigrateAnswerFast(body string) (a components.V2KeysMigrateKeysRespons
 }
 
 func decodeMeta(d *plainjson.Decoder, m *components.Meta) bool {
-	var seen uint8
+	var seen uint16
 	return d.Object(func(name string) bool {
 		if plainjson.Once(&seen, name, "requestId") != 1 {
 			return false
@@ -41,14 +41,14 @@ func decodeMeta(d *plainjson.Decoder, m *components.Meta) bool {
 }
 
 func decodeMigrateData(d *plainjson.Decoder, data *components.V2KeysMigrateKeysResponseData) bool {
-	var seen uint8
+	var seen uint16
 	return d.Object(func(name string) bool {
 		switch plainjson.Once(&seen, name, "migrated", "failed") {
 		case 1:
 			data.Migrated = []components.V2KeysMigrateKeysMigration{}
 			return d.Array(func() bool {
 				var m components.V2KeysMigrateKeysMigration
-				var fields uint8
+				var fields uint16
 				ok := d.Object(func(name string) bool {
 					var ok bool
 					switch plainjson.Once(&fields, name, "hash", "keyId") {
