@@ -18,6 +18,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
+	"github.com/unkeyed/terraform-provider-unkey/internal/benchhooks"
 	"github.com/unkeyed/terraform-provider-unkey/internal/provider"
 )
 
@@ -39,7 +40,7 @@ func serveSchemaFloor() error {
 	if err != nil {
 		return err
 	}
-	defer writeOwnRusage()
+	defer benchhooks.WriteRusage()
 	return tf6server.Serve(acctest.ProviderAddress, func() tfprotov6.ProviderServer { return fp })
 }
 

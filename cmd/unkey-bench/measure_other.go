@@ -18,6 +18,3 @@ func killProcessGroup(cmd *exec.Cmd) {
 		_ = cmd.Process.Kill()
 	}
 }
-
-// writeOwnRusage needs getrusage.
-func writeOwnRusage() {}

@@ -23,13 +23,13 @@ import (
 //   - TF_PROVIDER_UNKEY_MEMPROFILE=prefix writes a heap profile, with every
 //     allocation the process made, to prefix.<pid> when it ends;
 //   - TF_PROVIDER_UNKEY_RUSAGE_FILE=path appends the process's CPU time and
-//     peak memory to path (see writeRusage).
+//     peak memory to path (see WriteRusage).
 func Start() (stop func()) {
 	stopProfile := startCPUProfile()
 	return func() {
 		stopProfile()
 		writeMemProfile()
-		writeRusage()
+		WriteRusage()
 	}
 }
 

@@ -1,7 +1,7 @@
-//go:build benchhooks && !unix
+//go:build !unix
 
 package benchhooks
 
-// writeRusage does nothing where getrusage is missing (Windows); see
+// WriteRusage does nothing where getrusage is missing (Windows); see
 // rusage_unix.go.
-func writeRusage() {}
+func WriteRusage() {}

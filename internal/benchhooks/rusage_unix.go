@@ -1,4 +1,4 @@
-//go:build benchhooks && unix
+//go:build unix
 
 package benchhooks
 
@@ -12,14 +12,17 @@ import (
 	"syscall"
 )
 
-// writeRusage appends this provider process's CPU time and peak memory as
+// WriteRusage appends this process's CPU time and peak memory as
 // one JSON line to $TF_PROVIDER_UNKEY_RUSAGE_FILE, when that variable is set:
 //
 //	{"pid":123,"user_ms":456,"sys_ms":78,"max_rss_kb":91011}
 //
 // cmd/unkey-bench reads it; Terraform starts several provider processes per
 // command, each appends its own line (one write, so lines never interleave).
-func writeRusage() {
+// Unlike the rest of the package it is built without the benchhooks tag, for
+// cmd/unkey-bench's own schema floor provider; the provider calls it only
+// through Start.
+func WriteRusage() {
 	path := os.Getenv("TF_PROVIDER_UNKEY_RUSAGE_FILE")
 	if path == "" {
 		return
