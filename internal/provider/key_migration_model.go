@@ -142,7 +142,7 @@ func decodeKeyIDsJSON(doc string, into map[string]string) error {
 func encodeKeyIDsJSON(ids map[string]string) (string, error) {
 	size := 2
 	for h, id := range ids {
-		if !plainJSONString(h) || !plainJSONString(id) {
+		if !plainjson.Verbatim(h) || !plainjson.Verbatim(id) {
 			raw, err := json.Marshal(ids)
 			return string(raw), err
 		}
@@ -164,18 +164,6 @@ func encodeKeyIDsJSON(ids map[string]string) (string, error) {
 	}
 	b.WriteByte('}')
 	return b.String(), nil
-}
-
-// plainJSONString reports whether json.Marshal writes s as it is, between
-// quotes: printable ASCII that it does not escape.
-func plainJSONString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20, c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return false
-		}
-	}
-	return true
 }
 
 // cloneRecord is a copy of rec that changes to rec leave alone.

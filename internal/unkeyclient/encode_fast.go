@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/unkeyed/terraform-provider-unkey/internal/plainjson"
 )
 
 // appendKeyFast appends k as json.Marshal(k.toWire()) writes it, without
@@ -15,7 +16,7 @@ import (
 // else, which json.Marshal then encodes. FuzzEncodeKeyFast keeps the two
 // equal.
 func appendKeyFast(b []byte, k Key) (_ []byte, ok bool) {
-	if !plainString(k.Hash) {
+	if !plainjson.Verbatim(k.Hash) {
 		return b, false
 	}
 	b = append(b, `{"hash":"`...)
@@ -45,7 +46,7 @@ func appendKeyFast(b []byte, k Key) (_ []byte, ok bool) {
 	if c := k.Credits; c != nil {
 		b = strconv.AppendInt(append(b, `,"credits":{"remaining":`...), c.Remaining, 10)
 		if r := c.Refill; r != nil {
-			if !plainString(r.Interval) {
+			if !plainjson.Verbatim(r.Interval) {
 				return b, false
 			}
 			b = append(append(append(b, `,"refill":{"interval":"`...), r.Interval...), '"')
@@ -60,7 +61,7 @@ func appendKeyFast(b []byte, k Key) (_ []byte, ok bool) {
 	if k.Ratelimits != nil {
 		b = append(b, `,"ratelimits":[`...)
 		for i, rl := range k.Ratelimits {
-			if !plainString(rl.Name) {
+			if !plainjson.Verbatim(rl.Name) {
 				return b, false
 			}
 			if i > 0 {
@@ -81,7 +82,7 @@ func appendOptString(b []byte, field string, s *string) ([]byte, bool) {
 	if s == nil {
 		return b, true
 	}
-	if !plainString(*s) {
+	if !plainjson.Verbatim(*s) {
 		return b, false
 	}
 	return append(append(append(append(b, field...), '"'), *s...), '"'), true
@@ -93,7 +94,7 @@ func appendStringList(b []byte, field string, list []string) ([]byte, bool) {
 	}
 	b = append(append(b, field...), '[')
 	for i, s := range list {
-		if !plainString(s) {
+		if !plainjson.Verbatim(s) {
 			return b, false
 		}
 		if i > 0 {
@@ -114,7 +115,7 @@ func appendMetaValue(b []byte, v any) ([]byte, bool) {
 		}
 		keys := make([]string, 0, len(v))
 		for name := range v {
-			if !plainString(name) {
+			if !plainjson.Verbatim(name) {
 				return b, false
 			}
 			keys = append(keys, name)
@@ -148,7 +149,7 @@ func appendMetaValue(b []byte, v any) ([]byte, bool) {
 		}
 		return append(b, ']'), true
 	case string:
-		if !plainString(v) {
+		if !plainjson.Verbatim(v) {
 			return b, false
 		}
 		return append(append(append(b, '"'), v...), '"'), true
@@ -165,35 +166,6 @@ func appendMetaValue(b []byte, v any) ([]byte, bool) {
 		return b, false
 	}
 }
-
-// plainString reports whether json.Marshal writes s as it is, between
-// quotes: valid UTF-8 with nothing it escapes (control characters, " and
-// \, the HTML characters < > &, U+2028 and U+2029).
-func plainString(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if !plainASCII[c] {
-				return false
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
-			return false
-		}
-		i += size
-	}
-	return true
-}
-
-var plainASCII = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
 
 // validNumber reports whether s is a JSON number, as json.Marshal requires
 // of a json.Number (it writes an empty one as 0, which is left to it).
