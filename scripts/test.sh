@@ -164,12 +164,26 @@ fuzz_targets=(
   ./internal/unkeyclient:FuzzPlanBatches ./internal/unkeyclient:FuzzEncodeKeyFast
   ./internal/unkeyclient:FuzzMigrateAnswerFast
 )
+# fuzz_once PKG NAME fuzzes one target, its output kept in $work/fuzz.log.
+fuzz_once() { go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "$FUZZTIME" >"$work/fuzz.log" 2>&1; }
+# saved_inputs DIR counts the inputs in a target's corpus (0 without one).
+saved_inputs() { { ls "$1" 2>/dev/null || true; } | wc -l; }
 for target in "${fuzz_targets[@]}"; do
-  go test "${target%%:*}" -run '^$' -fuzz "^${target##*:}\$" -fuzztime "$FUZZTIME" >/dev/null || {
-    go test "${target%%:*}" -run "^${target##*:}\$" -count=1
-    echo "fuzzing ${target} found a failure (saved under testdata/fuzz/)" >&2
-    exit 1
-  }
+  pkg="${target%%:*}" name="${target##*:}"
+  corpus="${pkg#./}/testdata/fuzz/$name"
+  saved_before="$(saved_inputs "$corpus")"
+  fuzz_once "$pkg" "$name" && continue
+  tail -n 20 "$work/fuzz.log" >&2
+  if [ "$(saved_inputs "$corpus")" = "$saved_before" ]; then
+    # No failing input was saved: the fuzzing machinery failed (a worker
+    # seen as hung on a loaded machine), not the target. Once more.
+    echo "fuzzing ${target} failed without a failing input; fuzzing it once more" >&2
+    fuzz_once "$pkg" "$name" && continue
+    tail -n 20 "$work/fuzz.log" >&2
+  fi
+  go test "$pkg" -run "^${name}\$" -count=1
+  echo "fuzzing ${target} failed (output above; a failing input is saved under ${corpus}/)" >&2
+  exit 1
 done
 
 # provider_acc_tests CLI [ENV=VALUE...] runs the provider package's tests,
