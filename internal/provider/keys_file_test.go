@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
+	journal "github.com/unkeyed/terraform-provider-unkey/internal/migration"
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeylocal"
 )
 
@@ -392,4 +393,50 @@ func TestAccKeyMigration_keysFileChangedBetweenPlanAndApply(t *testing.T) {
 func hexSHA256(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// An apply that alone wrote its journal seals it for the state it returns,
+// so that the next refresh removes it without decoding key_ids_json or
+// reading the journal; every key ID stays in state.
+func TestAccKeyMigration_keysFileJournalSealed(t *testing.T) {
+	t.Parallel()
+	u := startLocalUnkey(t)
+	plugins := acctest.BuildProvider(t)
+	w := acctest.NewWorkdir(t, plugins)
+	dir := t.TempDir()
+	w.SetEnv(journal.DirEnv, dir)
+	file := journal.For(dir, u.URL, u.Seed.MigrationID, u.Seed.APIID).Path()
+	keys := generatedJSONKeys("sealed", 12)
+	path := filepath.Join(w.Dir, "keys.json")
+
+	for step, n := range []int{10, 12} { // a create, then an update adding two keys
+		w.WriteConfig(u.fileMigrationConfig(`  batch_size = 4`, path, writeKeysFile(t, path, keys[:n])))
+		if o, err := w.Run("apply", "-auto-approve"); err != nil {
+			t.Fatalf("apply %d: %v\n%s", step, err, o)
+		}
+		raw, err := os.ReadFile(file) // #nosec G304 -- the test's own journal
+		if err != nil {
+			t.Fatalf("no journal after apply %d: %v", step, err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+		if !strings.HasPrefix(lines[len(lines)-1], `{"sealed":"`) {
+			t.Fatalf("apply %d left its journal unsealed:\n%s", step, raw)
+		}
+		if o, err := w.Run("plan", "-detailed-exitcode"); err != nil {
+			t.Fatalf("plan after apply %d: %v\n%s", step, err, o)
+		}
+		if _, err := os.Stat(file); !os.IsNotExist(err) {
+			t.Fatalf("the sealed journal outlived the refresh of its state: %v", err)
+		}
+		ids := map[string]string{}
+		if err := json.Unmarshal([]byte(w.State("unkey_key_migration.test")["key_ids_json"].(string)), &ids); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys[:n] {
+			h := k["hash"].(string)
+			if sk, ok := u.KeyByHash(h); !ok || ids[h] != sk.ID {
+				t.Errorf("after apply %d, state holds key ID %q for %s, server %q", step, ids[h], h, sk.ID)
+			}
+		}
+	}
 }
