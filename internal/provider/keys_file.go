@@ -201,6 +201,34 @@ func (r *keysFileRecord) digestsBy(rec migrationRecord) map[string]string {
 	return r.digests
 }
 
+// digestLookup gives the digest of each migrated hash of rec as digestsBy
+// does, without unpacking all of them into a map (at 100,000 keys 80 ms of
+// an apply that sends or updates one key): a binary search in the sorted
+// hashes, or the next one when the hashes are asked in order, as pack asks
+// them. Not for concurrent use.
+func (r *keysFileRecord) digestLookup(rec migrationRecord) func(hash string) string {
+	if r.digests != nil {
+		return func(h string) string { return r.digests[h] }
+	}
+	hashes := sortedKeys(rec.KeyIDs)
+	raw, err := base64.StdEncoding.DecodeString(r.Packed)
+	if err != nil || len(raw) != len(hashes)*digestLen {
+		return func(string) string { return "" }
+	}
+	next := 0
+	return func(h string) string {
+		i := next
+		if i >= len(hashes) || hashes[i] != h {
+			var found bool
+			if i, found = slices.BinarySearch(hashes, h); !found {
+				return ""
+			}
+		}
+		next = i + 1
+		return string(raw[i*digestLen : (i+1)*digestLen])
+	}
+}
+
 // pack writes the digests of the record's migrated hashes into Packed; a
 // hash without one gets zeros, which no settings digest to.
 func (r *keysFileRecord) pack(rec migrationRecord) {
@@ -530,17 +558,21 @@ type changesInputs struct {
 // rememberedChanges is compare's result, or the remembered one when the
 // inputs are the same.
 func rememberedChanges(plan, state keyMigrationModel, fr keysFileRecord, compare func() keyMigrationChanges) keyMigrationChanges {
-	in := changesInputs{
-		file: plan.KeysFile.ValueString(), sha256: plan.KeysFileSHA256.ValueString(), hashFormat: plan.HashFormat.ValueString(),
-		keyIDs: state.KeyIDsJSON.ValueString(), failed: state.FailedHashes.String(), unconfirmed: state.UnconfirmedHashes.String(),
-		packed: fr.Packed, pending: fr.Pending, stale: fr.Stale,
-	}
+	in := changesInputsOf(plan, state, fr)
 	lastChanges.Lock()
 	defer lastChanges.Unlock()
 	if !lastChanges.ok || lastChanges.inputs != in {
 		lastChanges.inputs, lastChanges.changes, lastChanges.ok = in, compare(), true
 	}
 	return lastChanges.changes.clone()
+}
+
+func changesInputsOf(plan, state keyMigrationModel, fr keysFileRecord) changesInputs {
+	return changesInputs{
+		file: plan.KeysFile.ValueString(), sha256: plan.KeysFileSHA256.ValueString(), hashFormat: plan.HashFormat.ValueString(),
+		keyIDs: state.KeyIDsJSON.ValueString(), failed: state.FailedHashes.String(), unconfirmed: state.UnconfirmedHashes.String(),
+		packed: fr.Packed, pending: fr.Pending, stale: fr.Stale,
+	}
 }
 
 // clone is a copy of c that callers may append to.
@@ -579,7 +611,13 @@ func newKeysFileRecord(rec migrationRecord, planned map[string]unkeyclient.Key, 
 // that only adds hashes asks for none. before must not change afterwards.
 func oldDigests(ctx context.Context, state keyMigrationModel, fr *keysFileRecord, before migrationRecord) func(hash string) string {
 	if state.usesKeysFile() {
-		return func(h string) string { return fr.digestsBy(before)[h] }
+		var lookup func(hash string) string
+		return func(h string) string {
+			if lookup == nil {
+				lookup = fr.digestLookup(before)
+			}
+			return lookup(h)
+		}
 	}
 	var old map[string]unkeyclient.Key
 	return func(h string) string {

@@ -440,3 +440,68 @@ func TestAccKeyMigration_keysFileJournalSealed(t *testing.T) {
 		}
 	}
 }
+
+// The apply's own provider process plans a changed keys_file again from the
+// record of the plan's comparison (without parsing the whole file), and
+// applies exactly what the plan showed; a file changed after the plan is
+// still refused, with the record present.
+func TestAccKeyMigration_keysFileUpdateFromCheckedPlan(t *testing.T) {
+	t.Parallel()
+	u := startLocalUnkey(t)
+	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
+	dir := t.TempDir()
+	w.SetEnv(journal.DirEnv, dir)
+	keys := generatedJSONKeys("checked", 20)
+	keys[4] = jsonKey{"hash": keys[4]["hash"], "name": "credited", "credits": map[string]any{"remaining": 50}}
+	changed := append(slices.Clone(keys), jsonKey{"hash": hashOf("checked_extra"), "name": "extra"})
+	changed[4] = jsonKey{"hash": keys[4]["hash"], "name": "renamed", "credits": map[string]any{"remaining": 50}}
+	path := filepath.Join(w.Dir, "keys.json")
+	apply := func(args ...string) string {
+		t.Helper()
+		out, err := w.Run("apply", args...)
+		if err != nil {
+			t.Fatalf("apply %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+
+	w.WriteConfig(u.fileMigrationConfig("", path, writeKeysFile(t, path, keys)))
+	apply("-auto-approve")
+	w.WriteConfig(u.fileMigrationConfig("", path, writeKeysFile(t, path, changed)))
+	if out, err := w.Run("plan", "-out=tfplan"); err != nil || !strings.Contains(out, "1 to migrate, 1 to update, 0 to remove") {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	if found, _ := filepath.Glob(filepath.Join(dir, "checked-*.json")); len(found) != 1 {
+		t.Fatalf("the plan left %d checked plans, want 1", len(found))
+	}
+	u.ResetRequests()
+	apply("tfplan")
+	sentExactly(t, u, []string{hashOf("checked_extra")})
+	k, _ := u.KeyByHash(keys[4]["hash"].(string))
+	if k.Name != "renamed" || k.Credits == nil {
+		t.Fatalf("server key not updated as the file says: %+v", k)
+	}
+	if err := onlyTouches(u, k.ID, "/v2/keys.migrateKeys", "/v2/keys.updateKey"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := w.Run("plan", "-detailed-exitcode"); err != nil {
+		t.Fatalf("plan after the apply is not empty: %v\n%s", err, out)
+	}
+
+	// A saved plan of a further change, then another file under the same
+	// hash-named configuration: refused, nothing sent.
+	more := append(slices.Clone(changed), jsonKey{"hash": hashOf("checked_more"), "name": "more"})
+	w.WriteConfig(u.fileMigrationConfig("", path, writeKeysFile(t, path, more)))
+	if out, err := w.Run("plan", "-out=tfplan"); err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	writeKeysFile(t, path, append(slices.Clone(more), jsonKey{"hash": hashOf("checked_most"), "name": "most"}))
+	u.ResetRequests()
+	out, err := w.Run("apply", "tfplan")
+	if err == nil || !errorLike("keys_file", "Nothing was sent to Unkey", "the file changed between plan and apply").MatchString(out) {
+		t.Fatalf("the apply of a file changed after the plan was not refused (err %v):\n%s", err, out)
+	}
+	if n := len(u.RequestsTo("/v2/keys.migrateKeys")); n != 0 {
+		t.Fatalf("%d migrateKeys requests after the refusal, want none", n)
+	}
+}

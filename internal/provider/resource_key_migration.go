@@ -498,17 +498,25 @@ type keyMigrationChanges struct {
 }
 
 // changesFrom works out, by hash, what bringing state to plan takes, and
-// returns the planned keys with it.
+// returns the planned keys with it: from a checked plan of a keys_file,
+// only those sent or updated (plannedFromCheckedPlan).
 // A state of keys_file has digests of its keys' settings instead of the keys.
 func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrationRecord, fr keysFileRecord) (map[string]unkeyclient.Key, keyMigrationChanges, diag.Diagnostics) {
+	if planned, changes, ok := plannedFromCheckedPlan(plan, state, fr, rec); ok {
+		return planned, changes, nil
+	}
 	planned, diags := desiredKeys(ctx, plan)
 	if state.usesKeysFile() {
 		if diags.HasError() {
 			return nil, keyMigrationChanges{}, diags
 		}
-		return planned, rememberedChanges(plan, state, fr, func() keyMigrationChanges {
+		changes := rememberedChanges(plan, state, fr, func() keyMigrationChanges {
 			return planChangesByDigest(planned, digestOf(plan, planned), rec, fr.digestsBy(rec))
-		}), diags
+		})
+		if plan.usesKeysFile() {
+			saveCheckedPlan(plan, state, fr, changes)
+		}
+		return planned, changes, diags
 	}
 	old, d := desiredKeys(ctx, state)
 	diags.Append(d...)
@@ -804,14 +812,17 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	before := cloneRecord(rec)
 	var planned map[string]unkeyclient.Key
 	var changes keyMigrationChanges
+	checked := false // planned holds only the keys sent or updated
 	// A keys_file of the same hash, fully applied, is not read at all.
 	if !keysFileUnchanged(plan, state, fr) || len(ps.Unanswered) > 0 {
-		resp.Diagnostics.Append(checkPlannedKeysFile(plan)...)
-		if resp.Diagnostics.HasError() {
-			return
+		if planned, changes, checked = plannedFromCheckedPlan(plan, state, fr, rec); !checked {
+			resp.Diagnostics.Append(checkPlannedKeysFile(plan)...)
+			if resp.Diagnostics.HasError() {
+				return
+			}
+			planned, changes, diags = changesFrom(ctx, state, plan, rec, fr)
+			resp.Diagnostics.Append(diags...)
 		}
-		planned, changes, diags = changesFrom(ctx, state, plan, rec, fr)
-		resp.Diagnostics.Append(diags...)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -858,7 +869,11 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	case !plan.usesKeysFile():
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, nil, rec)...)
 	case planned != nil:
-		newFR := newKeysFileRecord(rec, planned, digestOf(plan, planned), oldDigests(ctx, state, &fr, before), notDone)
+		digest := func(h string) string { return settingsDigest(planned[h]) } // the few keys of a checked plan
+		if !checked {
+			digest = digestOf(plan, planned)
+		}
+		newFR := newKeysFileRecord(rec, planned, digest, oldDigests(ctx, state, &fr, before), notDone)
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, &newFR, rec)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -867,7 +882,11 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 	addOutcomeWarnings(&resp.Diagnostics, rec, &before)
 	if opErr != nil {
-		resp.Diagnostics.AddError("Key migration update incomplete", incompleteMessage(explainAPINotFound(opErr, state, rec), sortedKeys(planned), rec, ps, false))
+		configured := sortedKeys(planned)
+		if checked {
+			configured = hashesOf(plan)
+		}
+		resp.Diagnostics.AddError("Key migration update incomplete", incompleteMessage(explainAPINotFound(opErr, state, rec), configured, rec, ps, false))
 	}
 }
 
