@@ -521,10 +521,10 @@ func keysFileUnchanged(plan, state keyMigrationModel, fr keysFileRecord) bool {
 
 // planChangesByDigest compares the planned keys with the digests of the
 // keys as last applied from a keys_file.
-func planChangesByDigest(planned map[string]unkeyclient.Key, digest func(hash string) string, rec migrationRecord, digests map[string]string) keyMigrationChanges {
+func planChangesByDigest(planned map[string]unkeyclient.Key, digest func(hash string) string, rec migrationRecord, old func(hash string) string) keyMigrationChanges {
 	c := keyMigrationChanges{changes: map[string]settingsChange{}}
 	mc := migration.PlanChanges(sortedKeys(planned), rec, func(h string) bool {
-		ch := changeFromDigest(digests[h], digest(h))
+		ch := changeFromDigest(old(h), digest(h))
 		if ch.empty() {
 			return false
 		}

@@ -511,7 +511,7 @@ func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrati
 			return nil, keyMigrationChanges{}, diags
 		}
 		changes := rememberedChanges(plan, state, fr, func() keyMigrationChanges {
-			return planChangesByDigest(planned, digestOf(plan, planned), rec, fr.digestsBy(rec))
+			return planChangesByDigest(planned, digestOf(plan, planned), rec, fr.digestLookup(rec))
 		})
 		if plan.usesKeysFile() {
 			saveCheckedPlan(plan, state, fr, changes)
