@@ -117,6 +117,17 @@ func (e *keysFileError) Error() string { return e.msg }
 // readKeysFile reads and checks the keys of m's keys_file, which must be the
 // file keys_file_sha256 names.
 func readKeysFile(m keyMigrationModel) (bulkKeys, *keysFileError) {
+	return checkedKeysFile(m, parseKeysDoc)
+}
+
+// scanKeysFile is readKeysFile keeping of each key only its hash, text and
+// digest (scanKeysDoc): its bulkKeys has no decoded keys, unless a document
+// the stream reader had to read.
+func scanKeysFile(m keyMigrationModel) (bulkKeys, *keysFileError) {
+	return checkedKeysFile(m, scanKeysDoc)
+}
+
+func checkedKeysFile(m keyMigrationModel, parse func(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems)) (bulkKeys, *keysFileError) {
 	name, want := m.KeysFile.ValueString(), m.KeysFileSHA256.ValueString()
 	f, err := loadKeysFile(name)
 	if err != nil {
@@ -128,7 +139,7 @@ func readKeysFile(m keyMigrationModel) (bulkKeys, *keysFileError) {
 			"If this is the apply of a saved plan, the file changed between plan and apply: run `terraform plan` again to plan from the file as it is now. "+
 			"Otherwise set keys_file_sha256 = filesha256(%q), so that Terraform sees every change of the file.", name, f.sha256, want, name)}
 	}
-	bulk, problems := parseKeysDoc(f.doc, m.HashFormat.ValueString(), name)
+	bulk, problems := parse(f.doc, m.HashFormat.ValueString(), name)
 	if problems != nil {
 		return bulk, &keysFileError{msg: fmt.Sprintf("keys_file %q is not valid:\n%s", name, problems.Error())}
 	}
@@ -521,9 +532,9 @@ func keysFileUnchanged(plan, state keyMigrationModel, fr keysFileRecord) bool {
 
 // planChangesByDigest compares the planned keys with the digests of the
 // keys as last applied from a keys_file.
-func planChangesByDigest(planned map[string]unkeyclient.Key, digest func(hash string) string, rec migrationRecord, old func(hash string) string) keyMigrationChanges {
+func planChangesByDigest(planned []string, digest func(hash string) string, rec migrationRecord, old func(hash string) string) keyMigrationChanges {
 	c := keyMigrationChanges{changes: map[string]settingsChange{}}
-	mc := migration.PlanChanges(sortedKeys(planned), rec, func(h string) bool {
+	mc := migration.PlanChanges(planned, rec, func(h string) bool {
 		ch := changeFromDigest(old(h), digest(h))
 		if ch.empty() {
 			return false

@@ -12,7 +12,11 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
 	"github.com/unkeyed/terraform-provider-unkey/internal/migration"
+	"github.com/unkeyed/terraform-provider-unkey/internal/parallel"
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeyclient"
 )
 
@@ -69,24 +73,23 @@ func changesInputsSum(plan, state keyMigrationModel, fr keysFileRecord) string {
 // saveCheckedPlan records changes, found by comparing the whole valid file
 // with the state, for the apply's process. A record that cannot be written
 // is no loss.
-func saveCheckedPlan(plan, state keyMigrationModel, fr keysFileRecord, c keyMigrationChanges) {
+func saveCheckedPlan(plan, state keyMigrationModel, fr keysFileRecord, c keyMigrationChanges, raw map[string]string) {
 	if len(c.send)+len(c.update) > maxCheckedKeys {
 		return
 	}
 	f, err := loadKeysFile(plan.KeysFile.ValueString())
-	bulk, problems := readKeysFile(plan) // as parsed for the comparison, remembered
-	if err != nil || problems != nil {
+	if err != nil {
 		return
 	}
 	spans := make(map[string][2]int, len(c.send)+len(c.update))
 	for _, h := range append(slices.Clone(c.send), c.update...) {
-		span, ok := spanIn(f.doc, bulk.raw[h])
+		span, ok := spanIn(f.doc, raw[h])
 		if !ok {
 			return
 		}
 		spans[h] = span
 	}
-	raw, err := json.Marshal(checkedPlan{Inputs: changesInputsSum(plan, state, fr), Send: c.send, Update: c.update, Remove: c.remove, Spans: spans})
+	record, err := json.Marshal(checkedPlan{Inputs: changesInputsSum(plan, state, fr), Send: c.send, Update: c.update, Remove: c.remove, Spans: spans})
 	if err != nil {
 		return
 	}
@@ -95,9 +98,70 @@ func saveCheckedPlan(plan, state keyMigrationModel, fr keysFileRecord, c keyMigr
 		return
 	}
 	tmp := p + ".tmp"
-	if os.WriteFile(tmp, raw, 0o600) == nil {
+	if os.WriteFile(tmp, record, 0o600) == nil {
 		_ = os.Rename(tmp, p)
 	}
+}
+
+// fileChanges is changesFrom for a keys_file planned against a keys_file
+// state: from a checked plan when one applies, else by scanning the file
+// (no key is kept decoded) and comparing digests. When applying, it also
+// returns the planned keys of the hashes sent or updated, and only those:
+// every other hash of the file is accounted for, its digest unchanged. A
+// file that is not keys_file_sha256's is then reported as changed after the
+// plan.
+func fileChanges(plan, state keyMigrationModel, rec migrationRecord, fr keysFileRecord, applying bool) (map[string]unkeyclient.Key, keyMigrationChanges, diag.Diagnostics) {
+	if planned, changes, ok := plannedFromCheckedPlan(plan, state, fr, rec); ok {
+		return planned, changes, nil
+	}
+	scan, err := scanKeysFile(plan)
+	if err != nil {
+		return nil, keyMigrationChanges{}, keysFileDiags(err, applying)
+	}
+	changes := rememberedChanges(plan, state, fr, func() keyMigrationChanges {
+		return planChangesByDigest(scan.hashes, scan.digest, rec, fr.digestLookup(rec))
+	})
+	saveCheckedPlan(plan, state, fr, changes, scan.raw)
+	if !applying {
+		return nil, changes, nil
+	}
+	planned, ok := scan.decodeKeys(append(slices.Clone(changes.send), changes.update...), plan.HashFormat.ValueString(), plan.KeysFile.ValueString())
+	if !ok {
+		var diags diag.Diagnostics
+		diags.AddAttributeError(path.Root("keys_file"), "Could not read keys_file", "This is a bug in the provider: a key of the file read and checked could not be decoded again. Nothing was sent to Unkey.")
+		return nil, changes, diags
+	}
+	return planned, changes, nil
+}
+
+// decodeKeys decodes the keys of the given hashes from their text, on
+// every CPU; ok is false unless each decodes, valid, to its hash.
+func (b bulkKeys) decodeKeys(hashes []string, hashFormat, name string) (map[string]unkeyclient.Key, bool) {
+	keys := make([]unkeyclient.Key, len(hashes))
+	valid := make([]bool, len(hashes))
+	parallel.Chunks(len(hashes), func(from, to int) {
+		dec := newItemDecoder()
+		for i := from; i < to; i++ {
+			if k, ok := b.keys[hashes[i]]; ok { // read by the stream reader, which keeps keys
+				keys[i], valid[i] = k, true
+				continue
+			}
+			raw, ok := b.raw[hashes[i]]
+			if !ok {
+				continue
+			}
+			r := dec.read(raw, 0, hashFormat, name)
+			keys[i], valid[i] = r.key, !r.syntaxErr && r.problems.count == 0 && r.key.Hash == hashes[i]
+		}
+	})
+	out := make(map[string]unkeyclient.Key, len(hashes))
+	for i, h := range hashes {
+		if !valid[i] {
+			return nil, false
+		}
+		out[h] = keys[i]
+	}
+	return out, true
 }
 
 // plannedFromCheckedPlan gives what changesFrom would, from a checked plan

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -98,35 +99,90 @@ func newCheckedFixture(t *testing.T) checkedFixture {
 	return f
 }
 
-// The apply's process, given the record of the plan's comparison, plans
-// and applies exactly what comparing the whole file finds: the same
-// changes, and the same keys for every hash it sends or updates.
+// wholeFileChanges compares the way every key_file plan did before the
+// scan and the checked plan: the whole file decoded, every key digested.
+func wholeFileChanges(t *testing.T, f checkedFixture) (map[string]unkeyclient.Key, keyMigrationChanges) {
+	t.Helper()
+	full, problems := readKeysFile(f.plan)
+	if problems != nil {
+		t.Fatal(problems)
+	}
+	digests := (&keysFileRecord{Packed: f.fr.Packed}).digestsBy(f.rec)
+	return full.keys, planChangesByDigest(sortedKeys(full.keys), full.digest, f.rec, func(h string) string { return digests[h] })
+}
+
+// A plan and an apply from one keys_file to another plan and apply exactly
+// what comparing the whole decoded file finds, whether they scan the file
+// (the plan) or trust the plan's record (the apply): the same changes, and
+// the same keys for every hash sent or updated.
 func TestCheckedPlanAsTheFullPath(t *testing.T) {
 	f := newCheckedFixture(t)
-	if _, _, ok := plannedFromCheckedPlan(f.plan, f.state, f.fr, f.rec); ok {
-		t.Fatal("a checked plan before any comparison")
-	}
-	full, want, diags := changesFrom(context.Background(), f.state, f.plan, f.rec, f.fr)
-	if diags.HasError() {
-		t.Fatal(diags)
-	}
+	full, want := wholeFileChanges(t, f)
 	if len(want.send) != 7 || len(want.update) != 2 || len(want.remove) != 1 {
 		t.Fatalf("the fixture plans %d sends, %d updates, %d removals; want 7, 2, 1", len(want.send), len(want.update), len(want.remove))
 	}
-	planned, got, ok := plannedFromCheckedPlan(f.plan, f.state, f.fr, f.rec)
-	if !ok {
-		t.Fatal("no checked plan after the comparison")
+	if _, _, ok := plannedFromCheckedPlan(f.plan, f.state, f.fr, f.rec); ok {
+		t.Fatal("a checked plan before any comparison")
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("checked plan %+v\nwant %+v", got, want)
+	_, got, diags := changesFrom(context.Background(), f.state, f.plan, f.rec, f.fr)
+	if diags.HasError() || !reflect.DeepEqual(got, want) {
+		t.Fatalf("the plan's scan found %+v (%v)\nwant %+v", got, diags, want)
 	}
-	wantKeys := append(slices.Clone(want.send), want.update...)
-	if len(planned) != len(wantKeys) {
-		t.Errorf("the checked plan decoded %d keys, want the %d sent or updated", len(planned), len(wantKeys))
+	scanned, wantKeys := map[string]unkeyclient.Key(nil), append(slices.Clone(want.send), want.update...)
+	for _, from := range []string{"a checked plan", "a scan"} {
+		if from == "a scan" {
+			if err := os.Remove(checkedPlanPath(f.plan)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		keys, got, diags := fileChanges(f.plan, f.state, f.rec, f.fr, true)
+		if diags.HasError() || !reflect.DeepEqual(got, want) {
+			t.Errorf("the apply from %s found %+v (%v)\nwant %+v", from, got, diags, want)
+		}
+		if len(keys) != len(wantKeys) {
+			t.Errorf("the apply from %s decoded %d keys, want the %d sent or updated", from, len(keys), len(wantKeys))
+		}
+		for _, h := range wantKeys {
+			if !reflect.DeepEqual(keys[h], full[h]) {
+				t.Errorf("the apply from %s: key %s is %+v, the whole file gives %+v", from, h, keys[h], full[h])
+			}
+		}
+		scanned = keys
 	}
-	for _, h := range wantKeys {
-		if !reflect.DeepEqual(planned[h], full[h]) {
-			t.Errorf("key %s: %+v, the whole file gives %+v", h, planned[h], full[h])
+	if _, _, ok := plannedFromCheckedPlan(f.plan, f.state, f.fr, f.rec); !ok || scanned == nil {
+		t.Error("the apply's scan left no checked plan")
+	}
+}
+
+// The scan keeps no decoded key, and checks and digests every key as the
+// whole file's parse does.
+func TestScanAsTheWholeParse(t *testing.T) {
+	f := newCheckedFixture(t)
+	full, problems := readKeysFile(f.plan)
+	scan, scanProblems := scanKeysFile(f.plan)
+	if problems != nil || scanProblems != nil {
+		t.Fatal(problems, scanProblems)
+	}
+	if scan.keys != nil || !slices.Equal(scan.hashes, full.hashes) || !maps.Equal(scan.raw, full.raw) {
+		t.Fatalf("the scan kept %d keys and %d hashes (%d texts); the whole parse %d hashes", len(scan.keys), len(scan.hashes), len(scan.raw), len(full.hashes))
+	}
+	for _, h := range full.hashes {
+		if scan.digest(h) != settingsDigest(full.keys[h]) {
+			t.Errorf("the scan's digest of %s differs", h)
+		}
+	}
+	h := `"` + full.hashes[0] + `"`
+	for _, doc := range []string{
+		`[{"hash": ` + h + `, "name": "a"}, {"hash": ` + h + `, "name": "b"}]`,
+		`[{"hash": ` + h + `, "name": ""}, {"hash": "x", "roles": ["a", "a"]}, {"hash": ` + h + `, "nmae": "b"}]`,
+		`[{"hash": ` + h + `, "credits": {"remaining": -1}}, {"hash": ` + h + `, "expires": "soon"}]`,
+		`[{"hash": ` + h + `}, {"hash": ]`,
+		`[]`,
+	} {
+		_, want := parseKeysDoc(doc, "sha256_base64", "keys.json")
+		_, got := scanKeysDoc(doc, "sha256_base64", "keys.json")
+		if want == nil || got == nil || got.Error() != want.Error() {
+			t.Errorf("%s: the scan says\n%v\nthe whole parse\n%v", doc, got, want)
 		}
 	}
 }

@@ -498,25 +498,21 @@ type keyMigrationChanges struct {
 }
 
 // changesFrom works out, by hash, what bringing state to plan takes, and
-// returns the planned keys with it: from a checked plan of a keys_file,
-// only those sent or updated (plannedFromCheckedPlan).
+// returns the planned keys with it; none from one keys_file to another,
+// where Update asks fileChanges for the few it sends or updates.
 // A state of keys_file has digests of its keys' settings instead of the keys.
 func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrationRecord, fr keysFileRecord) (map[string]unkeyclient.Key, keyMigrationChanges, diag.Diagnostics) {
-	if planned, changes, ok := plannedFromCheckedPlan(plan, state, fr, rec); ok {
-		return planned, changes, nil
+	if plan.usesKeysFile() && state.usesKeysFile() {
+		return fileChanges(plan, state, rec, fr, false)
 	}
 	planned, diags := desiredKeys(ctx, plan)
 	if state.usesKeysFile() {
 		if diags.HasError() {
 			return nil, keyMigrationChanges{}, diags
 		}
-		changes := rememberedChanges(plan, state, fr, func() keyMigrationChanges {
-			return planChangesByDigest(planned, digestOf(plan, planned), rec, fr.digestLookup(rec))
-		})
-		if plan.usesKeysFile() {
-			saveCheckedPlan(plan, state, fr, changes)
-		}
-		return planned, changes, diags
+		return planned, rememberedChanges(plan, state, fr, func() keyMigrationChanges {
+			return planChangesByDigest(sortedKeys(planned), digestOf(plan, planned), rec, fr.digestLookup(rec))
+		}), diags
 	}
 	old, d := desiredKeys(ctx, state)
 	diags.Append(d...)
@@ -812,10 +808,13 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	before := cloneRecord(rec)
 	var planned map[string]unkeyclient.Key
 	var changes keyMigrationChanges
-	checked := false // planned holds only the keys sent or updated
+	partial := plan.usesKeysFile() && state.usesKeysFile() // planned holds only the keys sent or updated
 	// A keys_file of the same hash, fully applied, is not read at all.
 	if !keysFileUnchanged(plan, state, fr) || len(ps.Unanswered) > 0 {
-		if planned, changes, checked = plannedFromCheckedPlan(plan, state, fr, rec); !checked {
+		if partial {
+			planned, changes, diags = fileChanges(plan, state, rec, fr, true)
+			resp.Diagnostics.Append(diags...)
+		} else {
 			resp.Diagnostics.Append(checkPlannedKeysFile(plan)...)
 			if resp.Diagnostics.HasError() {
 				return
@@ -869,8 +868,8 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	case !plan.usesKeysFile():
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, nil, rec)...)
 	case planned != nil:
-		digest := func(h string) string { return settingsDigest(planned[h]) } // the few keys of a checked plan
-		if !checked {
+		digest := func(h string) string { return settingsDigest(planned[h]) } // the few keys sent or updated
+		if !partial {
 			digest = digestOf(plan, planned)
 		}
 		newFR := newKeysFileRecord(rec, planned, digest, oldDigests(ctx, state, &fr, before), notDone)
@@ -883,7 +882,7 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	addOutcomeWarnings(&resp.Diagnostics, rec, &before)
 	if opErr != nil {
 		configured := sortedKeys(planned)
-		if checked {
+		if partial && planned != nil {
 			configured = hashesOf(plan)
 		}
 		resp.Diagnostics.AddError("Key migration update incomplete", incompleteMessage(explainAPINotFound(opErr, state, rec), configured, rec, ps, false))
