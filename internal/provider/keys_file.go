@@ -51,7 +51,6 @@ func loadKeysFile(name string) (loadedKeysFile, error) {
 		return loadedKeysFile{}, err
 	}
 	f := loadedKeysFile{sha256: sum, doc: doc}
-	limitMemoryFor(len(doc))
 	if keysFiles.byPath == nil {
 		keysFiles.byPath = map[string]loadedKeysFile{}
 	}
@@ -60,7 +59,11 @@ func loadKeysFile(name string) (loadedKeysFile, error) {
 }
 
 // limitMemoryFor sets the Go runtime's soft memory limit for a process
-// holding a keys_file of size bytes, unless GOMEMLIMIT says otherwise. By
+// reading a keys_file of size bytes, unless GOMEMLIMIT says otherwise: base
+// plus twice the file's size, base being memoryLimitBase for a process that
+// decodes every key (a create), memoryLimitScanBase for one that only
+// scans the file (a plan or apply of a changed file: 51 MB live at 100,000
+// keys where decoding keeps 114 MB). By
 // default the heap may grow to twice what is live before a collection; a
 // 40 MB file keeps about 200 MB live at once (the file, its keys, the
 // state), so the process peaked near 450 MB beside Terraform's own. The
@@ -69,11 +72,11 @@ func loadKeysFile(name string) (loadedKeysFile, error) {
 // 100,000 keys (40 MB): the provider's peak 430-460 MB without, 365 MB with,
 // for about 0.2 s more of collection CPU in an apply. Files of a few
 // megabytes are left to the runtime's defaults.
-func limitMemoryFor(size int) {
+func limitMemoryFor(size, base int) {
 	if size < memoryLimitFromFileSize || os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	limit := int64(memoryLimitBase + memoryLimitPerFileByte*size)
+	limit := int64(base + memoryLimitPerFileByte*size)
 	if current := debug.SetMemoryLimit(-1); current < math.MaxInt64 && current >= limit {
 		return // a larger file's limit, already set
 	}
@@ -83,6 +86,7 @@ func limitMemoryFor(size int) {
 const (
 	memoryLimitFromFileSize = 8 << 20
 	memoryLimitBase         = 256 << 20
+	memoryLimitScanBase     = 128 << 20
 	memoryLimitPerFileByte  = 2
 )
 
@@ -117,17 +121,17 @@ func (e *keysFileError) Error() string { return e.msg }
 // readKeysFile reads and checks the keys of m's keys_file, which must be the
 // file keys_file_sha256 names.
 func readKeysFile(m keyMigrationModel) (bulkKeys, *keysFileError) {
-	return checkedKeysFile(m, parseKeysDoc)
+	return checkedKeysFile(m, parseKeysDoc, memoryLimitBase)
 }
 
 // scanKeysFile is readKeysFile keeping of each key only its hash, text and
 // digest (scanKeysDoc): its bulkKeys has no decoded keys, unless a document
 // the stream reader had to read.
 func scanKeysFile(m keyMigrationModel) (bulkKeys, *keysFileError) {
-	return checkedKeysFile(m, scanKeysDoc)
+	return checkedKeysFile(m, scanKeysDoc, memoryLimitScanBase)
 }
 
-func checkedKeysFile(m keyMigrationModel, parse func(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems)) (bulkKeys, *keysFileError) {
+func checkedKeysFile(m keyMigrationModel, parse func(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems), limitBase int) (bulkKeys, *keysFileError) {
 	name, want := m.KeysFile.ValueString(), m.KeysFileSHA256.ValueString()
 	f, err := loadKeysFile(name)
 	if err != nil {
@@ -139,6 +143,7 @@ func checkedKeysFile(m keyMigrationModel, parse func(doc, hashFormat, name strin
 			"If this is the apply of a saved plan, the file changed between plan and apply: run `terraform plan` again to plan from the file as it is now. "+
 			"Otherwise set keys_file_sha256 = filesha256(%q), so that Terraform sees every change of the file.", name, f.sha256, want, name)}
 	}
+	limitMemoryFor(len(f.doc), limitBase)
 	bulk, problems := parse(f.doc, m.HashFormat.ValueString(), name)
 	if problems != nil {
 		return bulk, &keysFileError{msg: fmt.Sprintf("keys_file %q is not valid:\n%s", name, problems.Error())}
