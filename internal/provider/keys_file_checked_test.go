@@ -174,7 +174,7 @@ func TestScanAsTheWholeParse(t *testing.T) {
 	h := `"` + full.hashes[0] + `"`
 	for _, doc := range []string{
 		`[{"hash": ` + h + `, "name": "a"}, {"hash": ` + h + `, "name": "b"}]`,
-		`[{"hash": ` + h + `, "name": ""}, {"hash": "x", "roles": ["a", "a"]}, {"hash": ` + h + `, "nmae": "b"}]`,
+		`[{"hash": ` + h + `, "name": ""}, {"hash": "x", "roles": ["a", "a"]}, {"hash": ` + h + `, "title": "b"}]`,
 		`[{"hash": ` + h + `, "credits": {"remaining": -1}}, {"hash": ` + h + `, "expires": "soon"}]`,
 		`[{"hash": ` + h + `}, {"hash": ]`,
 		`[]`,
