@@ -252,3 +252,72 @@ func FuzzDecodeEntry(f *testing.F) {
 		}
 	})
 }
+
+// appendCounted appends entries as one apply does, returning the bytes it
+// wrote.
+func appendCounted(t *testing.T, j Journal, entries ...Entry) int64 {
+	t.Helper()
+	var wrote int64
+	for _, e := range entries {
+		n, err := j.AppendCounted(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrote += n
+	}
+	return wrote
+}
+
+func exists(j Journal) bool {
+	_, err := os.Stat(j.Path())
+	return err == nil
+}
+
+// A journal holding only one apply's lines is sealed for its state, and a
+// refresh of exactly that state removes it without reading it; any other
+// state, or any line after the seal, leaves it to ForgetSaved.
+func TestSealedJournalIsRemovedOnlyForItsState(t *testing.T) {
+	j := For(t.TempDir(), "u", "m", "a")
+	wrote := appendCounted(t, j, Entry{Sending: []string{"a", "b"}}, Entry{KeyIDs: map[string]string{"a": "key_a"}, Failed: []string{"b"}})
+	if sealed, err := j.Seal(wrote, "state-1"); err != nil || !sealed {
+		t.Fatalf("Seal = %v, %v; want sealed", sealed, err)
+	}
+	if removed, err := j.RemoveIfSealed("state-0"); err != nil || removed || !exists(j) {
+		t.Fatalf("RemoveIfSealed with another state's sum = %v, %v; want the journal kept", removed, err)
+	}
+	rep, err := j.Read()
+	if err != nil || rep.KeyIDs["a"] != "key_a" || !rep.Failed["b"] || len(rep.InDoubt) != 0 {
+		t.Fatalf("a sealed journal replays as %+v, %v", rep, err)
+	}
+	if removed, err := j.RemoveIfSealed("state-1"); err != nil || !removed || exists(j) {
+		t.Fatalf("RemoveIfSealed with the sealed state's sum = %v, %v; want the journal removed", removed, err)
+	}
+
+	// Another apply appended after the seal: its lines are in no state yet.
+	wrote = appendCounted(t, j, Entry{KeyIDs: map[string]string{"c": "key_c"}})
+	if sealed, _ := j.Seal(wrote, "state-2"); !sealed {
+		t.Fatal("not sealed")
+	}
+	appendAll(t, j, Entry{Sending: []string{"d"}})
+	if removed, _ := j.RemoveIfSealed("state-2"); removed || !exists(j) {
+		t.Fatal("a journal with a line after its seal was removed")
+	}
+}
+
+// A journal with lines of another apply (another resource's, or an earlier
+// killed one's) is not sealed: a seal would let their outcomes go with a
+// state that does not hold them.
+func TestJournalWithOtherLinesIsNotSealed(t *testing.T) {
+	j := For(t.TempDir(), "u", "m", "a")
+	appendAll(t, j, Entry{Sending: []string{"x"}}) // another shard's batch in flight
+	wrote := appendCounted(t, j, Entry{Sending: []string{"a"}}, Entry{KeyIDs: map[string]string{"a": "key_a"}})
+	if sealed, err := j.Seal(wrote, "state-a"); err != nil || sealed {
+		t.Fatalf("Seal = %v, %v; want not sealed", sealed, err)
+	}
+	if removed, _ := j.RemoveIfSealed("state-a"); removed || !exists(j) {
+		t.Fatal("an unsealed journal was removed")
+	}
+	if sealed, _ := For(t.TempDir(), "u", "m", "a").Seal(0, "s"); sealed {
+		t.Fatal("sealed a journal nothing was written to")
+	}
+}

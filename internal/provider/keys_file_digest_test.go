@@ -164,22 +164,30 @@ func TestLimitMemoryForLargeKeysFiles(t *testing.T) {
 	before := debug.SetMemoryLimit(math.MaxInt64)
 	t.Cleanup(func() { debug.SetMemoryLimit(before) })
 
-	limitMemoryFor(1 << 20)
+	limitMemoryFor(1<<20, memoryLimitBase)
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Fatalf("a 1 MB file set a limit of %d", got)
 	}
-	limitMemoryFor(40 << 20)
+	limitMemoryFor(40<<20, memoryLimitScanBase)
+	if got, want := debug.SetMemoryLimit(-1), int64(memoryLimitScanBase+memoryLimitPerFileByte*(40<<20)); got != want {
+		t.Fatalf("a 40 MB file scanned: limit %d, want %d", got, want)
+	}
+	limitMemoryFor(40<<20, memoryLimitBase)
 	want := int64(memoryLimitBase + memoryLimitPerFileByte*(40<<20))
 	if got := debug.SetMemoryLimit(-1); got != want {
 		t.Fatalf("a 40 MB file: limit %d, want %d", got, want)
 	}
-	limitMemoryFor(10 << 20)
+	limitMemoryFor(10<<20, memoryLimitBase)
 	if got := debug.SetMemoryLimit(-1); got != want {
 		t.Fatalf("a smaller file after it lowered the limit to %d", got)
 	}
+	limitMemoryFor(40<<20, memoryLimitScanBase)
+	if got := debug.SetMemoryLimit(-1); got != want {
+		t.Fatalf("a scan after a whole decode lowered the limit to %d", got)
+	}
 	debug.SetMemoryLimit(math.MaxInt64)
 	t.Setenv("GOMEMLIMIT", "1GiB")
-	limitMemoryFor(40 << 20)
+	limitMemoryFor(40<<20, memoryLimitBase)
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Fatalf("GOMEMLIMIT was overridden: %d", got)
 	}

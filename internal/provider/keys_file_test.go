@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/acctest"
+	journal "github.com/unkeyed/terraform-provider-unkey/internal/migration"
 	"github.com/unkeyed/terraform-provider-unkey/internal/unkeylocal"
 )
 
@@ -392,4 +393,115 @@ func TestAccKeyMigration_keysFileChangedBetweenPlanAndApply(t *testing.T) {
 func hexSHA256(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// An apply that alone wrote its journal seals it for the state it returns,
+// so that the next refresh removes it without decoding key_ids_json or
+// reading the journal; every key ID stays in state.
+func TestAccKeyMigration_keysFileJournalSealed(t *testing.T) {
+	t.Parallel()
+	u := startLocalUnkey(t)
+	plugins := acctest.BuildProvider(t)
+	w := acctest.NewWorkdir(t, plugins)
+	dir := t.TempDir()
+	w.SetEnv(journal.DirEnv, dir)
+	file := journal.For(dir, u.URL, u.Seed.MigrationID, u.Seed.APIID).Path()
+	keys := generatedJSONKeys("sealed", 12)
+	path := filepath.Join(w.Dir, "keys.json")
+
+	for step, n := range []int{10, 12} { // a create, then an update adding two keys
+		w.WriteConfig(u.fileMigrationConfig(`  batch_size = 4`, path, writeKeysFile(t, path, keys[:n])))
+		if o, err := w.Run("apply", "-auto-approve"); err != nil {
+			t.Fatalf("apply %d: %v\n%s", step, err, o)
+		}
+		raw, err := os.ReadFile(file) // #nosec G304 -- the test's own journal
+		if err != nil {
+			t.Fatalf("no journal after apply %d: %v", step, err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+		if !strings.HasPrefix(lines[len(lines)-1], `{"sealed":"`) {
+			t.Fatalf("apply %d left its journal unsealed:\n%s", step, raw)
+		}
+		if o, err := w.Run("plan", "-detailed-exitcode"); err != nil {
+			t.Fatalf("plan after apply %d: %v\n%s", step, err, o)
+		}
+		if _, err := os.Stat(file); !os.IsNotExist(err) {
+			t.Fatalf("the sealed journal outlived the refresh of its state: %v", err)
+		}
+		ids := map[string]string{}
+		if err := json.Unmarshal([]byte(w.State("unkey_key_migration.test")["key_ids_json"].(string)), &ids); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys[:n] {
+			h := k["hash"].(string)
+			if sk, ok := u.KeyByHash(h); !ok || ids[h] != sk.ID {
+				t.Errorf("after apply %d, state holds key ID %q for %s, server %q", step, ids[h], h, sk.ID)
+			}
+		}
+	}
+}
+
+// The apply's own provider process plans a changed keys_file again from the
+// record of the plan's comparison (without parsing the whole file), and
+// applies exactly what the plan showed; a file changed after the plan is
+// still refused, with the record present.
+func TestAccKeyMigration_keysFileUpdateFromCheckedPlan(t *testing.T) {
+	t.Parallel()
+	u := startLocalUnkey(t)
+	w := acctest.NewWorkdir(t, acctest.BuildProvider(t))
+	dir := t.TempDir()
+	w.SetEnv(journal.DirEnv, dir)
+	keys := generatedJSONKeys("checked", 20)
+	keys[4] = jsonKey{"hash": keys[4]["hash"], "name": "credited", "credits": map[string]any{"remaining": 50}}
+	changed := append(slices.Clone(keys), jsonKey{"hash": hashOf("checked_extra"), "name": "extra"})
+	changed[4] = jsonKey{"hash": keys[4]["hash"], "name": "renamed", "credits": map[string]any{"remaining": 50}}
+	path := filepath.Join(w.Dir, "keys.json")
+	apply := func(args ...string) string {
+		t.Helper()
+		out, err := w.Run("apply", args...)
+		if err != nil {
+			t.Fatalf("apply %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+
+	w.WriteConfig(u.fileMigrationConfig("", path, writeKeysFile(t, path, keys)))
+	apply("-auto-approve")
+	w.WriteConfig(u.fileMigrationConfig("", path, writeKeysFile(t, path, changed)))
+	if out, err := w.Run("plan", "-out=tfplan"); err != nil || !strings.Contains(out, "1 to migrate, 1 to update, 0 to remove") {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	if found, _ := filepath.Glob(filepath.Join(dir, "checked-*.json")); len(found) != 1 {
+		t.Fatalf("the plan left %d checked plans, want 1", len(found))
+	}
+	u.ResetRequests()
+	apply("tfplan")
+	sentExactly(t, u, []string{hashOf("checked_extra")})
+	k, _ := u.KeyByHash(keys[4]["hash"].(string))
+	if k.Name != "renamed" || k.Credits == nil {
+		t.Fatalf("server key not updated as the file says: %+v", k)
+	}
+	if err := onlyTouches(u, k.ID, "/v2/keys.migrateKeys", "/v2/keys.updateKey"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := w.Run("plan", "-detailed-exitcode"); err != nil {
+		t.Fatalf("plan after the apply is not empty: %v\n%s", err, out)
+	}
+
+	// A saved plan of a further change, then another file under the same
+	// hash-named configuration: refused, nothing sent.
+	more := append(slices.Clone(changed), jsonKey{"hash": hashOf("checked_more"), "name": "more"})
+	w.WriteConfig(u.fileMigrationConfig("", path, writeKeysFile(t, path, more)))
+	if out, err := w.Run("plan", "-out=tfplan"); err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	writeKeysFile(t, path, append(slices.Clone(more), jsonKey{"hash": hashOf("checked_most"), "name": "most"}))
+	u.ResetRequests()
+	out, err := w.Run("apply", "tfplan")
+	if err == nil || !errorLike("keys_file", "Nothing was sent to Unkey", "the file changed between plan and apply").MatchString(out) {
+		t.Fatalf("the apply of a file changed after the plan was not refused (err %v):\n%s", err, out)
+	}
+	if n := len(u.RequestsTo("/v2/keys.migrateKeys")); n != 0 {
+		t.Fatalf("%d migrateKeys requests after the refusal, want none", n)
+	}
 }

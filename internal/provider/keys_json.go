@@ -106,6 +106,7 @@ var parsedKeysJSON struct {
 
 type parsedDoc struct {
 	doc, hashFormat, name string
+	digestsOnly           bool
 	bulk                  bulkKeys
 	problems              *keysJSONProblems
 }
@@ -120,18 +121,30 @@ func parseKeysJSON(doc, hashFormat string) (bulkKeys, *keysJSONProblems) {
 // parseKeysDoc reads and checks a document in Unkey's migrateKeys format;
 // name is what problems call it (keys_json, or the path of keys_file).
 func parseKeysDoc(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
+	return rememberedParse(doc, hashFormat, name, false)
+}
+
+// scanKeysDoc reads and checks a document as parseKeysDoc does, but keeps
+// of each key only its hash, text and settings digest: the keys are
+// decoded one at a time and dropped (at 100,000 keys they hold 76 MB, which
+// the collector lets grow to twice that). Its bulkKeys has no keys.
+func scanKeysDoc(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
+	return rememberedParse(doc, hashFormat, name, true)
+}
+
+func rememberedParse(doc, hashFormat, name string, digestsOnly bool) (bulkKeys, *keysJSONProblems) {
 	parsedKeysJSON.Lock()
 	defer parsedKeysJSON.Unlock()
 	for _, e := range parsedKeysJSON.entries {
-		if e.doc == doc && e.hashFormat == hashFormat && e.name == name {
+		if e.doc == doc && e.hashFormat == hashFormat && e.name == name && e.digestsOnly == digestsOnly {
 			return e.bulk, e.problems
 		}
 	}
-	bulk, problems := readKeysJSON(doc, hashFormat, name)
+	bulk, problems := readKeysDoc(doc, hashFormat, name, digestsOnly)
 	if len(parsedKeysJSON.entries) == parsedDocsKept {
 		parsedKeysJSON.entries = parsedKeysJSON.entries[1:]
 	}
-	parsedKeysJSON.entries = append(parsedKeysJSON.entries, parsedDoc{doc, hashFormat, name, bulk, problems})
+	parsedKeysJSON.entries = append(parsedKeysJSON.entries, parsedDoc{doc, hashFormat, name, digestsOnly, bulk, problems})
 	return bulk, problems
 }
 
@@ -140,19 +153,46 @@ func parseKeysDoc(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 // CPU takes over a second); one that does not, or whose objects are not
 // valid JSON, is read by readKeysJSONStream, whose errors name the byte.
 func readKeysJSON(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
+	return readKeysDoc(doc, hashFormat, name, false)
+}
+
+// readKeysDoc is readKeysJSON; with digestsOnly, each key is digested as it
+// is decoded and only its hash kept (scanKeysDoc). A document the stream
+// reader reads keeps its keys either way.
+func readKeysDoc(doc, hashFormat, name string, digestsOnly bool) (bulkKeys, *keysJSONProblems) {
 	items, ok := splitJSONObjects(doc)
 	if !ok {
 		return readKeysJSONStream(doc, hashFormat, name)
 	}
 	read := make([]readItem, len(items))
+	var digests []string
+	if digestsOnly {
+		digests = make([]string, len(items))
+	}
 	parallel.Chunks(len(items), func(from, to int) {
 		dec := newItemDecoder()
 		for i := from; i < to; i++ {
 			read[i] = dec.read(items[i], i, hashFormat, name)
+			if digestsOnly && read[i].problems.count == 0 && !read[i].syntaxErr {
+				digests[i] = settingsDigest(read[i].key)
+				read[i].key = unkeyclient.Key{Hash: read[i].key.Hash}
+			}
 		}
 	})
 	var problems keysJSONProblems
 	out := bulkKeys{keys: make(map[string]unkeyclient.Key, len(items)), memo: &digestMemo{m: map[string]string{}}}
+	if digestsOnly {
+		out.keys = nil
+		out.memo.m = make(map[string]string, len(items))
+	}
+	seen := func(h string) bool {
+		if digestsOnly {
+			_, ok := out.memo.m[h]
+			return ok
+		}
+		_, ok := out.keys[h]
+		return ok
+	}
 	raw := make(chan map[string]string)
 	go func() { raw <- rawByHash(items, read) }() // on the other CPU, meanwhile
 	var firstIndex map[string]int                 // made at the first duplicate: most documents have none
@@ -166,7 +206,7 @@ func readKeysJSON(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 			continue
 		}
 		h := r.key.Hash
-		if _, dup := out.keys[h]; dup {
+		if seen(h) {
 			if firstIndex == nil {
 				firstIndex = firstIndexes(read)
 			}
@@ -174,8 +214,13 @@ func readKeysJSON(doc, hashFormat, name string) (bulkKeys, *keysJSONProblems) {
 			continue
 		}
 		out.hashes = append(out.hashes, h)
-		out.keys[h] = r.key
+		if digestsOnly {
+			out.memo.m[h] = digests[i]
+		} else {
+			out.keys[h] = r.key
+		}
 	}
+	out.memo.complete = digestsOnly
 	out.raw = <-raw
 	if problems.count > 0 {
 		return out, &problems

@@ -207,8 +207,9 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 	rec := migration.NewRecord()
 	var ps privateState
 	var migrateErr error
+	var journaled int64
 	send := func(sending func()) {
-		migrateErr = r.migrate(ctx, client, plan, desired, sortedKeys(desired), nil, &rec, &ps, sending, &resp.Diagnostics)
+		journaled, migrateErr = r.migrate(ctx, client, plan, desired, sortedKeys(desired), nil, &rec, &ps, sending, &resp.Diagnostics)
 	}
 	var digest func(hash string) string
 	if plan.usesKeysFile() {
@@ -230,6 +231,9 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, &fr, rec)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if migrateErr == nil && len(ps.Unanswered) == 0 && !resp.Diagnostics.HasError() {
+		sealJournal(journalFor(r.data.apiURL, plan.MigrationID.ValueString(), plan.APIID.ValueString()), journaled, plan)
+	}
 	addOutcomeWarnings(&resp.Diagnostics, rec, nil)
 	if migrateErr != nil {
 		resp.Diagnostics.AddError("Key migration incomplete", incompleteMessage(migrateErr, sortedKeys(desired), rec, ps, true))
@@ -239,10 +243,11 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 // migrate sends the hashes not yet sent, in order, and records every
 // outcome, journaling each batch. Outcomes a killed earlier apply journaled
 // are taken from the journal instead of being sent again. sending, when
-// set, is called as each batch leaves.
-func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.Client, plan keyMigrationModel, desired map[string]unkeyclient.Key, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, ps *privateState, sending func(), diags *diag.Diagnostics) error {
+// set, is called as each batch leaves. It returns the bytes it journaled,
+// for sealJournal.
+func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.Client, plan keyMigrationModel, desired map[string]unkeyclient.Key, hashes []string, previouslyUnanswered map[string]bool, rec *migrationRecord, ps *privateState, sending func(), diags *diag.Diagnostics) (journaled int64, _ error) {
 	if len(hashes) == 0 {
-		return nil
+		return 0, nil
 	}
 	if previouslyUnanswered == nil {
 		previouslyUnanswered = map[string]bool{}
@@ -250,7 +255,7 @@ func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.
 	j := journalFor(r.data.apiURL, plan.MigrationID.ValueString(), plan.APIID.ValueString())
 	hashes, err := recoverFromJournal(j, hashes, previouslyUnanswered, rec, diags)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	keys := make([]unkeyclient.Key, 0, len(hashes))
 	for _, h := range hashes {
@@ -259,11 +264,11 @@ func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.
 	var journalErr error
 	var mu sync.Mutex // batches are answered concurrently
 	journal := func(e migration.Entry) {
-		if err := j.Append(e); err != nil {
-			mu.Lock()
-			journalErr = cmp.Or(journalErr, err)
-			mu.Unlock()
-		}
+		n, err := j.AppendCounted(e)
+		mu.Lock()
+		journaled += n
+		journalErr = cmp.Or(journalErr, err)
+		mu.Unlock()
 	}
 	tflog.Info(ctx, "Migrating keys", map[string]any{"keys": len(keys), "batch_size": plan.BatchSize.ValueInt64()})
 	res, err := client.Migrate(ctx, unkeyclient.MigrateRequest{
@@ -299,7 +304,10 @@ func (r *keyMigrationResource) migrate(ctx context.Context, client *unkeyclient.
 		rec.Unconfirmed[h] = true
 	}
 	ps.Unanswered = res.Unanswered
-	return err
+	if journalErr != nil {
+		journaled = 0 // a journal missing a line must not be sealed
+	}
+	return journaled, err
 }
 
 // recoverFromJournal takes the outcomes a killed earlier apply journaled for
@@ -418,7 +426,7 @@ func (r *keyMigrationResource) Read(ctx context.Context, req resource.ReadReques
 	// The record is read only when needed: at 100,000 keys, key_ids_json
 	// takes a large part of a refresh to decode.
 	var rec migrationRecord
-	if journalFor(r.data.apiURL, state.MigrationID.ValueString(), state.APIID.ValueString()).Exists() {
+	if j := journalFor(r.data.apiURL, state.MigrationID.ValueString(), state.APIID.ValueString()); j.Exists() && !removeSealedJournal(j, state) {
 		rec, diags = recordFrom(ctx, state)
 		resp.Diagnostics.Append(diags...)
 		if resp.Diagnostics.HasError() {
@@ -490,16 +498,20 @@ type keyMigrationChanges struct {
 }
 
 // changesFrom works out, by hash, what bringing state to plan takes, and
-// returns the planned keys with it.
+// returns the planned keys with it; none from one keys_file to another,
+// where Update asks fileChanges for the few it sends or updates.
 // A state of keys_file has digests of its keys' settings instead of the keys.
 func changesFrom(ctx context.Context, state, plan keyMigrationModel, rec migrationRecord, fr keysFileRecord) (map[string]unkeyclient.Key, keyMigrationChanges, diag.Diagnostics) {
+	if plan.usesKeysFile() && state.usesKeysFile() {
+		return fileChanges(plan, state, rec, fr, false)
+	}
 	planned, diags := desiredKeys(ctx, plan)
 	if state.usesKeysFile() {
 		if diags.HasError() {
 			return nil, keyMigrationChanges{}, diags
 		}
 		return planned, rememberedChanges(plan, state, fr, func() keyMigrationChanges {
-			return planChangesByDigest(planned, digestOf(plan, planned), rec, fr.digestsBy(rec))
+			return planChangesByDigest(sortedKeys(planned), digestOf(plan, planned), rec, fr.digestLookup(rec))
 		}), diags
 	}
 	old, d := desiredKeys(ctx, state)
@@ -796,14 +808,20 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	before := cloneRecord(rec)
 	var planned map[string]unkeyclient.Key
 	var changes keyMigrationChanges
+	partial := plan.usesKeysFile() && state.usesKeysFile() // planned holds only the keys sent or updated
 	// A keys_file of the same hash, fully applied, is not read at all.
 	if !keysFileUnchanged(plan, state, fr) || len(ps.Unanswered) > 0 {
-		resp.Diagnostics.Append(checkPlannedKeysFile(plan)...)
-		if resp.Diagnostics.HasError() {
-			return
+		if partial {
+			planned, changes, diags = fileChanges(plan, state, rec, fr, true)
+			resp.Diagnostics.Append(diags...)
+		} else {
+			resp.Diagnostics.Append(checkPlannedKeysFile(plan)...)
+			if resp.Diagnostics.HasError() {
+				return
+			}
+			planned, changes, diags = changesFrom(ctx, state, plan, rec, fr)
+			resp.Diagnostics.Append(diags...)
 		}
-		planned, changes, diags = changesFrom(ctx, state, plan, rec, fr)
-		resp.Diagnostics.Append(diags...)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -826,7 +844,7 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 		unanswered[h] = true
 	}
 	var notDone []string // hashes whose state entry must keep its old value
-	opErr := r.migrate(ctx, client, plan, planned, changes.send, unanswered, &rec, &ps, nil, &resp.Diagnostics)
+	journaled, opErr := r.migrate(ctx, client, plan, planned, changes.send, unanswered, &rec, &ps, nil, &resp.Diagnostics)
 	ps.Unanswered = migration.StillConfigured(ps.Unanswered, func(h string) bool { _, ok := planned[h]; return ok })
 	if opErr != nil {
 		notDone = append(changes.update, changes.remove...)
@@ -850,13 +868,24 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	case !plan.usesKeysFile():
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, nil, rec)...)
 	case planned != nil:
-		newFR := newKeysFileRecord(rec, planned, digestOf(plan, planned), oldDigests(ctx, state, &fr, before), notDone)
+		digest := func(h string) string { return settingsDigest(planned[h]) } // the few keys sent or updated
+		if !partial {
+			digest = digestOf(plan, planned)
+		}
+		newFR := newKeysFileRecord(rec, planned, digest, oldDigests(ctx, state, &fr, before), notDone)
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, &newFR, rec)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if opErr == nil && len(ps.Unanswered) == 0 && !resp.Diagnostics.HasError() {
+		sealJournal(journalFor(r.data.apiURL, plan.MigrationID.ValueString(), plan.APIID.ValueString()), journaled, plan)
+	}
 	addOutcomeWarnings(&resp.Diagnostics, rec, &before)
 	if opErr != nil {
-		resp.Diagnostics.AddError("Key migration update incomplete", incompleteMessage(explainAPINotFound(opErr, state, rec), sortedKeys(planned), rec, ps, false))
+		configured := sortedKeys(planned)
+		if partial && planned != nil {
+			configured = hashesOf(plan)
+		}
+		resp.Diagnostics.AddError("Key migration update incomplete", incompleteMessage(explainAPINotFound(opErr, state, rec), configured, rec, ps, false))
 	}
 }
 
