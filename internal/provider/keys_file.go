@@ -565,6 +565,7 @@ var lastChanges struct {
 // changesInputs is everything planChangesByDigest's result depends on.
 type changesInputs struct {
 	file, sha256, hashFormat    string
+	keysJSON                    string
 	keyIDs, failed, unconfirmed string
 	packed                      string
 	pending                     int
@@ -572,8 +573,12 @@ type changesInputs struct {
 }
 
 // rememberedChanges is compare's result, or the remembered one when the
-// inputs are the same.
+// inputs are the same. A keys map is not one comparable value, so its
+// comparison is never remembered.
 func rememberedChanges(plan, state keyMigrationModel, fr keysFileRecord, compare func() keyMigrationChanges) keyMigrationChanges {
+	if !plan.keyIDsAsJSON() {
+		return compare()
+	}
 	in := changesInputsOf(plan, state, fr)
 	lastChanges.Lock()
 	defer lastChanges.Unlock()
@@ -586,7 +591,8 @@ func rememberedChanges(plan, state keyMigrationModel, fr keysFileRecord, compare
 func changesInputsOf(plan, state keyMigrationModel, fr keysFileRecord) changesInputs {
 	return changesInputs{
 		file: plan.KeysFile.ValueString(), sha256: plan.KeysFileSHA256.ValueString(), hashFormat: plan.HashFormat.ValueString(),
-		keyIDs: state.KeyIDsJSON.ValueString(), failed: state.FailedHashes.String(), unconfirmed: state.UnconfirmedHashes.String(),
+		keysJSON: plan.KeysJSON.ValueString(),
+		keyIDs:   state.KeyIDsJSON.ValueString(), failed: state.FailedHashes.String(), unconfirmed: state.UnconfirmedHashes.String(),
 		packed: fr.Packed, pending: fr.Pending, stale: fr.Stale,
 	}
 }

@@ -93,6 +93,10 @@ func TestRememberedChangesOnlyForTheSameInputs(t *testing.T) {
 	}
 	other := plan
 	other.KeysFileSHA256 = types.StringValue("bb")
+	fromJSON := keyMigrationModel{KeysJSON: types.StringValue(`[{"hash":"h1"}]`), KeysFile: types.StringNull(), HashFormat: types.StringNull()}
+	otherJSON := fromJSON
+	otherJSON.KeysJSON = types.StringValue(`[{"hash":"h2"}]`)
+	fromMap := keyMigrationModel{KeysJSON: types.StringNull(), KeysFile: types.StringNull(), HashFormat: types.StringNull()}
 	changedState := state
 	changedState.KeyIDsJSON = types.StringValue(`{"h1":"key_1","h2":"key_2"}`)
 	for name, c := range map[string]func() keyMigrationChanges{
@@ -110,6 +114,16 @@ func TestRememberedChangesOnlyForTheSameInputs(t *testing.T) {
 		},
 		"stale": func() keyMigrationChanges {
 			return rememberedChanges(plan, state, keysFileRecord{Packed: "x", Stale: true}, compare)
+		},
+		"keys_json content": func() keyMigrationChanges {
+			rememberedChanges(fromJSON, state, keysFileRecord{Packed: "x"}, compare)
+			compared--
+			return rememberedChanges(otherJSON, state, keysFileRecord{Packed: "x"}, compare)
+		},
+		"a keys map, never remembered": func() keyMigrationChanges {
+			rememberedChanges(fromMap, state, keysFileRecord{Packed: "x"}, compare)
+			compared--
+			return rememberedChanges(fromMap, state, keysFileRecord{Packed: "x"}, compare)
 		},
 	} {
 		before := compared
