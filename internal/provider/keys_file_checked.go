@@ -43,7 +43,7 @@ type checkedPlan struct {
 
 // checkedPlanVersion is part of every checked plan's inputs: a provider
 // whose checks or comparison change bumps it, and trusts no older record.
-const checkedPlanVersion = "checked-plan-1\x00"
+const checkedPlanVersion = "checked-plan-2\x00"
 
 // maxCheckedKeys bounds the keys a checked plan decodes one by one; a plan
 // sending or updating more parses the whole file.
@@ -63,7 +63,7 @@ func changesInputsSum(plan, state keyMigrationModel, fr keysFileRecord) string {
 	in := changesInputsOf(plan, state, fr)
 	h := sha256.New()
 	_, _ = io.WriteString(h, checkedPlanVersion)
-	for _, s := range []string{in.file, in.sha256, in.hashFormat, in.keyIDs, in.failed, in.unconfirmed, in.packed, fmt.Sprint(in.pending, in.stale)} {
+	for _, s := range []string{in.file, in.sha256, in.hashFormat, in.keyIDs, in.failed, in.unconfirmed, in.packed, in.rows, fmt.Sprint(in.pending, in.stale)} {
 		_, _ = fmt.Fprintf(h, "%d:", len(s))
 		_, _ = io.WriteString(h, s)
 	}
