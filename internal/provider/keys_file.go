@@ -92,6 +92,15 @@ const (
 	memoryLimitPerFileByte  = 2
 )
 
+// cachedKeysFile is the file loadKeysFile has read in this process, if it
+// has.
+func cachedKeysFile(name string) (loadedKeysFile, bool) {
+	keysFiles.Lock()
+	defer keysFiles.Unlock()
+	f, ok := keysFiles.byPath[name]
+	return f, ok
+}
+
 // readHashed reads a file into a string, hashing it on the way: one copy
 // of a 40 MB export in memory, not two.
 func readHashed(name string) (doc, sum string, err error) {
