@@ -74,10 +74,12 @@ func loadKeysFile(name string) (loadedKeysFile, error) {
 // 100,000 keys (40 MB): the provider's peak 430-460 MB without, 365 MB with,
 // for about 0.2 s more of collection CPU in an apply. Files of a few
 // megabytes are left to the runtime's defaults. A scan's base was 128 MiB
-// until the apply of a changed file stopped keeping the file (its plan's
-// process was then the provider's peak): at 64 MiB that process peaked at
-// 159-180 MB instead of 217-222 MB adding or changing one key of 100,000,
-// its CPU within the run-to-run spread (1.75-2.23 s against 1.95-2.12 s).
+// until the apply of a changed file stopped keeping the file, which left
+// its plan's process the provider's peak (217-222 MB adding or changing
+// one key of 100,000). At 64 MiB it peaked at 159-180 MB, but a collection
+// trace showed 97-112 MB live against a heap goal of 126-128 MB: eleven
+// collections in 1.5 s, and a slightly larger live set would collect
+// without pause. 96 MiB leaves about 50 MB above what is live (190 MB).
 func limitMemoryFor(size, base int) {
 	if size < memoryLimitFromFileSize || os.Getenv("GOMEMLIMIT") != "" {
 		return
@@ -92,7 +94,7 @@ func limitMemoryFor(size, base int) {
 const (
 	memoryLimitFromFileSize = 8 << 20
 	memoryLimitBase         = 256 << 20
-	memoryLimitScanBase     = 64 << 20
+	memoryLimitScanBase     = 96 << 20
 	memoryLimitPerFileByte  = 2
 )
 
