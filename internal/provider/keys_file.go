@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -71,7 +73,13 @@ func loadKeysFile(name string) (loadedKeysFile, error) {
 // near the peak (the runtime caps their CPU in any case). Measured at
 // 100,000 keys (40 MB): the provider's peak 430-460 MB without, 365 MB with,
 // for about 0.2 s more of collection CPU in an apply. Files of a few
-// megabytes are left to the runtime's defaults.
+// megabytes are left to the runtime's defaults. A scan's base was 128 MiB
+// until the apply of a changed file stopped keeping the file, which left
+// its plan's process the provider's peak (217-222 MB adding or changing
+// one key of 100,000). At 64 MiB it peaked at 159-180 MB, but a collection
+// trace showed 97-112 MB live against a heap goal of 126-128 MB: eleven
+// collections in 1.5 s, and a slightly larger live set would collect
+// without pause. 96 MiB leaves about 50 MB above what is live (190 MB).
 func limitMemoryFor(size, base int) {
 	if size < memoryLimitFromFileSize || os.Getenv("GOMEMLIMIT") != "" {
 		return
@@ -86,9 +94,18 @@ func limitMemoryFor(size, base int) {
 const (
 	memoryLimitFromFileSize = 8 << 20
 	memoryLimitBase         = 256 << 20
-	memoryLimitScanBase     = 128 << 20
+	memoryLimitScanBase     = 96 << 20
 	memoryLimitPerFileByte  = 2
 )
+
+// cachedKeysFile is the file loadKeysFile has read in this process, if it
+// has.
+func cachedKeysFile(name string) (loadedKeysFile, bool) {
+	keysFiles.Lock()
+	defer keysFiles.Unlock()
+	f, ok := keysFiles.byPath[name]
+	return f, ok
+}
 
 // readHashed reads a file into a string, hashing it on the way: one copy
 // of a 40 MB export in memory, not two.
@@ -173,10 +190,16 @@ func keysFileDiags(err *keysFileError, applying bool) diag.Diagnostics {
 // changed keys without the file the state was applied from.
 type keysFileRecord struct {
 	// Packed is the digests of the migrated hashes' settings as last
-	// applied (digestLen bytes each, in the order of the sorted hashes of
-	// key_ids_json, base64): 2 MB at 100,000 keys, where a JSON object
-	// from hash to digest is 10 MB that Terraform copies on every command.
-	Packed string `json:"digests,omitempty"`
+	// applied, in the order of the sorted hashes of key_ids_json, written
+	// by packDigests: 0.8 MB at 100,000 keys of the realistic mix.
+	// Terraform keeps several copies of the private state in memory (each
+	// megabyte of it raised Terraform's peak by tens of megabytes), and
+	// the framework and the state file each encode it in base64 again.
+	Packed string `json:"digest_columns,omitempty"`
+	// Rows is how the provider kept the digests before Packed, and is only
+	// read: digestLen bytes per hash in order, base64 (2.1 MB at 100,000
+	// keys). The next apply that writes the record writes Packed instead.
+	Rows string `json:"digests,omitempty"`
 	// Pending counts the file's hashes Unkey has not answered for.
 	Pending int `json:"pending,omitempty"`
 	// Stale: an update or removal was not applied, so Unkey does not match
@@ -206,9 +229,9 @@ func (r *keysFileRecord) digestsBy(rec migrationRecord) map[string]string {
 		return r.digests
 	}
 	r.digests = make(map[string]string, len(rec.KeyIDs))
-	raw, err := base64.StdEncoding.DecodeString(r.Packed)
 	hashes := sortedKeys(rec.KeyIDs)
-	if err != nil || len(raw) != len(hashes)*digestLen {
+	raw, ok := r.unpacked(len(hashes))
+	if !ok {
 		return r.digests
 	}
 	for i, h := range hashes {
@@ -227,8 +250,8 @@ func (r *keysFileRecord) digestLookup(rec migrationRecord) func(hash string) str
 		return func(h string) string { return r.digests[h] }
 	}
 	hashes := sortedKeys(rec.KeyIDs)
-	raw, err := base64.StdEncoding.DecodeString(r.Packed)
-	if err != nil || len(raw) != len(hashes)*digestLen {
+	raw, ok := r.unpacked(len(hashes))
+	if !ok {
 		return func(string) string { return "" }
 	}
 	next := 0
@@ -262,7 +285,63 @@ func (r *keysFileRecord) pack(rec migrationRecord) {
 			raw = append(raw, none[:]...)
 		}
 	}
-	r.Packed = base64.StdEncoding.EncodeToString(raw)
+	r.Packed, r.Rows = packDigests(raw), ""
+}
+
+// unpacked is the digests of n hashes, digestLen bytes each in the order of
+// the sorted hashes, from whichever packing the record holds; ok is false
+// when it does not hold exactly n.
+func (r *keysFileRecord) unpacked(n int) ([]byte, bool) {
+	if r.Packed == "" && r.Rows != "" {
+		raw, err := base64.StdEncoding.DecodeString(r.Rows)
+		return raw, err == nil && len(raw) == n*digestLen
+	}
+	return unpackDigests(r.Packed, n)
+}
+
+// packDigests writes digests (digestLen bytes per hash) part by part, each
+// part's column of every hash in a row, compressed and in base64. A column
+// of the same part repeats few values (at 100,000 keys of the realistic
+// mix: 30 distinct credits digests, 3 of roles, 3 of permissions), which
+// compresses to almost nothing where the digests side by side do not:
+// 1.6 MB of digests pack to 0.6 MB, against 1.6 MB uncompressed.
+func packDigests(rows []byte) string {
+	n := len(rows) / digestLen
+	columns := make([]byte, len(rows))
+	for i := range n {
+		for part := range digestParts {
+			copy(columns[(part*n+i)*digestPartLen:], rows[i*digestLen+part*digestPartLen:i*digestLen+(part+1)*digestPartLen])
+		}
+	}
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, flate.BestSpeed) // only fails for an invalid level
+	_, _ = w.Write(columns)                      // a bytes.Buffer does not fail
+	_ = w.Close()
+	return base64.StdEncoding.EncodeToString(b.Bytes())
+}
+
+// unpackDigests reads packDigests' packing of n hashes' digests back into
+// rows of digestLen bytes; ok is false unless it holds exactly n.
+func unpackDigests(packed string, n int) ([]byte, bool) {
+	compressed, err := base64.StdEncoding.DecodeString(packed)
+	if err != nil {
+		return nil, false
+	}
+	columns := make([]byte, n*digestLen)
+	rd := flate.NewReader(bytes.NewReader(compressed))
+	if _, err := io.ReadFull(rd, columns); err != nil {
+		return nil, false
+	}
+	if extra, err := rd.Read(make([]byte, 1)); extra != 0 || err != io.EOF {
+		return nil, false
+	}
+	rows := make([]byte, n*digestLen)
+	for i := range n {
+		for part := range digestParts {
+			copy(rows[i*digestLen+part*digestPartLen:], columns[(part*n+i)*digestPartLen:(part*n+i+1)*digestPartLen])
+		}
+	}
+	return rows, true
 }
 
 func readKeysFileRecord(ctx context.Context, p privateGetter) (keysFileRecord, diag.Diagnostics) {
@@ -567,7 +646,7 @@ type changesInputs struct {
 	file, sha256, hashFormat    string
 	keysJSON                    string
 	keyIDs, failed, unconfirmed string
-	packed                      string
+	packed, rows                string
 	pending                     int
 	stale                       bool
 }
@@ -593,7 +672,7 @@ func changesInputsOf(plan, state keyMigrationModel, fr keysFileRecord) changesIn
 		file: plan.KeysFile.ValueString(), sha256: plan.KeysFileSHA256.ValueString(), hashFormat: plan.HashFormat.ValueString(),
 		keysJSON: plan.KeysJSON.ValueString(),
 		keyIDs:   state.KeyIDsJSON.ValueString(), failed: state.FailedHashes.String(), unconfirmed: state.UnconfirmedHashes.String(),
-		packed: fr.Packed, pending: fr.Pending, stale: fr.Stale,
+		packed: fr.Packed, rows: fr.Rows, pending: fr.Pending, stale: fr.Stale,
 	}
 }
 

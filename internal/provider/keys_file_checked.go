@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -43,7 +44,7 @@ type checkedPlan struct {
 
 // checkedPlanVersion is part of every checked plan's inputs: a provider
 // whose checks or comparison change bumps it, and trusts no older record.
-const checkedPlanVersion = "checked-plan-1\x00"
+const checkedPlanVersion = "checked-plan-2\x00"
 
 // maxCheckedKeys bounds the keys a checked plan decodes one by one; a plan
 // sending or updating more parses the whole file.
@@ -63,7 +64,7 @@ func changesInputsSum(plan, state keyMigrationModel, fr keysFileRecord) string {
 	in := changesInputsOf(plan, state, fr)
 	h := sha256.New()
 	_, _ = io.WriteString(h, checkedPlanVersion)
-	for _, s := range []string{in.file, in.sha256, in.hashFormat, in.keyIDs, in.failed, in.unconfirmed, in.packed, fmt.Sprint(in.pending, in.stale)} {
+	for _, s := range []string{in.file, in.sha256, in.hashFormat, in.keyIDs, in.failed, in.unconfirmed, in.packed, in.rows, fmt.Sprint(in.pending, in.stale)} {
 		_, _ = fmt.Fprintf(h, "%d:", len(s))
 		_, _ = io.WriteString(h, s)
 	}
@@ -183,7 +184,7 @@ func plannedFromCheckedPlan(plan, state keyMigrationModel, fr keysFileRecord, re
 	if json.Unmarshal(raw, &cp) != nil || cp.Inputs != changesInputsSum(plan, state, fr) || len(cp.Send)+len(cp.Update) > maxCheckedKeys {
 		return nil, none, false
 	}
-	f, err := loadKeysFile(plan.KeysFile.ValueString())
+	f, err := checkedSpans(plan.KeysFile.ValueString(), cp)
 	if err != nil || f.sha256 != plan.KeysFileSHA256.ValueString() {
 		return nil, none, false
 	}
@@ -210,15 +211,37 @@ func plannedFromCheckedPlan(plan, state keyMigrationModel, fr keysFileRecord, re
 // its span of the file, as the whole file's parse would; ok is false unless
 // each span holds exactly one valid key object of its hash.
 func (f loadedKeysFile) keysAt(spans map[string][2]int, hashes []string, hashFormat, name string) (map[string]unkeyclient.Key, bool) {
+	return spansOfDoc(f.sha256, f.doc, spans).keysAt(spans, hashes, hashFormat, name)
+}
+
+// spannedFile is what an apply from a checked plan needs of a keys_file:
+// its SHA-256 and the text of each span, with up to spanMargin bytes either
+// side, where the whole file kept a 40 MB export live in the apply's
+// process for the few keys it sends or updates.
+type spannedFile struct {
+	sha256 string
+	texts  map[[2]int]spanText
+}
+
+type spanText struct{ before, item, after string }
+
+// spanMargin is how much of the file either side of a span betweenElements
+// looks at: an element's neighbour is a comma or a bracket after some
+// whitespace. A span with more whitespace than that around it is not
+// trusted, and the apply reads the whole file instead.
+const spanMargin = 256
+
+// keysAt is loadedKeysFile.keysAt from the spans' texts.
+func (f spannedFile) keysAt(spans map[string][2]int, hashes []string, hashFormat, name string) (map[string]unkeyclient.Key, bool) {
 	out := make(map[string]unkeyclient.Key, len(hashes))
 	dec := newItemDecoder()
 	for _, h := range hashes {
-		span, ok := spans[h]
-		if !ok || span[0] < 0 || span[0] >= span[1] || span[1] > len(f.doc) {
+		text, ok := f.texts[spans[h]]
+		if !ok {
 			return nil, false
 		}
-		item := f.doc[span[0]:span[1]]
-		if item[0] != '{' || endOfJSONObject(item, 0) != len(item) || !inArray(f.doc, span) {
+		item := text.item
+		if item[0] != '{' || endOfJSONObject(item, 0) != len(item) || !betweenElements(text.before, text.after) {
 			return nil, false
 		}
 		r := dec.read(item, 0, hashFormat, name)
@@ -230,12 +253,112 @@ func (f loadedKeysFile) keysAt(spans map[string][2]int, hashes []string, hashFor
 	return out, true
 }
 
-// inArray reports whether the span sits between the array's delimiters, as
-// an element does: a cheap guard against a span that is not where the plan
-// found its key (the record is trusted for its inputs, not checked whole).
-func inArray(doc string, span [2]int) bool {
-	before := strings.TrimRight(doc[:span[0]], " \t\r\n")
-	after := strings.TrimLeft(doc[span[1]:], " \t\r\n")
+// validSpan reports whether span could be an element of a file of size
+// bytes.
+func validSpan(span [2]int, size int) bool {
+	return span[0] >= 0 && span[0] < span[1] && span[1] <= size
+}
+
+// spansOfDoc is the spannedFile of a file read whole.
+func spansOfDoc(sum, doc string, spans map[string][2]int) spannedFile {
+	f := spannedFile{sha256: sum, texts: make(map[[2]int]spanText, len(spans))}
+	for _, span := range spans {
+		if validSpan(span, len(doc)) {
+			f.texts[span] = spanText{
+				before: doc[max(span[0]-spanMargin, 0):span[0]],
+				item:   doc[span[0]:span[1]],
+				after:  doc[span[1]:min(span[1]+spanMargin, len(doc))],
+			}
+		}
+	}
+	return f
+}
+
+// readSpans reads the file once, through SHA-256, keeping only the spans'
+// texts: the hash and the keys sent come from the same bytes.
+func readSpans(name string, spans map[string][2]int) (spannedFile, error) {
+	file, err := os.Open(name) // #nosec G304 -- reading the file the user names is the point of keys_file
+	if err != nil {
+		return spannedFile{}, err
+	}
+	defer func() { _ = file.Close() }()
+	type window struct {
+		span   [2]int
+		lo, hi int // the span and its margins
+		text   []byte
+	}
+	windows := make([]*window, 0, len(spans))
+	for _, span := range spans {
+		if span[0] >= 0 && span[0] < span[1] {
+			windows = append(windows, &window{span: span, lo: max(span[0]-spanMargin, 0), hi: span[1] + spanMargin})
+		}
+	}
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	size := 0
+	for {
+		n, err := file.Read(buf)
+		chunk := buf[:n]
+		_, _ = h.Write(chunk) // a hash never fails
+		for _, w := range windows {
+			if from, to := max(w.lo, size), min(w.hi, size+n); from < to {
+				w.text = append(w.text, chunk[from-size:to-size]...)
+			}
+		}
+		size += n
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return spannedFile{}, err
+		}
+	}
+	f := spannedFile{sha256: hex.EncodeToString(h.Sum(nil)), texts: make(map[[2]int]spanText, len(windows))}
+	for _, w := range windows {
+		if !validSpan(w.span, size) {
+			continue
+		}
+		text := string(w.text)
+		start, end := w.span[0]-w.lo, w.span[1]-w.lo
+		f.texts[w.span] = spanText{before: text[:start], item: text[start:end], after: text[end:]}
+	}
+	return f, nil
+}
+
+// lastSpans keeps the spans an apply's process read for its re-plan
+// (ModifyPlan), which its Update needs again.
+var lastSpans struct {
+	sync.Mutex
+	name, inputs string
+	file         spannedFile
+}
+
+// checkedSpans is the spannedFile of the checked plan cp: cut from the file
+// when this process has read it whole, else read for the spans alone.
+func checkedSpans(name string, cp checkedPlan) (spannedFile, error) {
+	if f, ok := cachedKeysFile(name); ok {
+		return spansOfDoc(f.sha256, f.doc, cp.Spans), nil
+	}
+	lastSpans.Lock()
+	defer lastSpans.Unlock()
+	if lastSpans.name == name && lastSpans.inputs == cp.Inputs {
+		return lastSpans.file, nil
+	}
+	f, err := readSpans(name, cp.Spans)
+	if err != nil {
+		return spannedFile{}, err
+	}
+	lastSpans.name, lastSpans.inputs, lastSpans.file = name, cp.Inputs, f
+	return f, nil
+}
+
+// betweenElements reports whether the text before and after a span is what
+// surrounds an element of the array: a cheap guard against a span that is
+// not where the plan found its key (the record is trusted for its inputs,
+// not checked whole).
+func betweenElements(before, after string) bool {
+	before = strings.TrimRight(before, " \t\r\n")
+	after = strings.TrimLeft(after, " \t\r\n")
 	return before != "" && after != "" && strings.ContainsRune("[,", rune(before[len(before)-1])) && strings.ContainsRune(",]", rune(after[0]))
 }
 

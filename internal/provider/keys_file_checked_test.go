@@ -292,3 +292,73 @@ func everyOther(s []string) []string {
 	}
 	return out
 }
+
+// forgetKeysFile drops what this process read of plan's keys_file, as a new
+// provider process would start.
+func forgetKeysFile(plan keyMigrationModel) {
+	keysFiles.Lock()
+	delete(keysFiles.byPath, plan.KeysFile.ValueString())
+	keysFiles.Unlock()
+	lastSpans.Lock()
+	lastSpans.name, lastSpans.inputs, lastSpans.file = "", "", spannedFile{}
+	lastSpans.Unlock()
+}
+
+// An apply's process trusting a checked plan reads the file only for its
+// hash and the spans of the keys it sends or updates, keeps nothing else of
+// it, and finds what the process that read the file whole finds.
+func TestCheckedPlanKeepsOnlyTheSpans(t *testing.T) {
+	f := newCheckedFixture(t)
+	if _, _, diags := changesFrom(context.Background(), f.state, f.plan, f.rec, f.fr); diags.HasError() {
+		t.Fatal(diags)
+	}
+	fromWhole, wantChanges, ok := plannedFromCheckedPlan(f.plan, f.state, f.fr, f.rec)
+	if !ok {
+		t.Fatal("no checked plan after the plan's comparison")
+	}
+	forgetKeysFile(f.plan)
+	for _, call := range []string{"re-plan", "update"} {
+		keys, changes, ok := plannedFromCheckedPlan(f.plan, f.state, f.fr, f.rec)
+		if !ok || !reflect.DeepEqual(keys, fromWhole) || !reflect.DeepEqual(changes, wantChanges) {
+			t.Fatalf("%s: from the spans %v, %+v, %+v; from the whole file %+v, %+v", call, ok, changes, keys, wantChanges, fromWhole)
+		}
+		if _, kept := cachedKeysFile(f.plan.KeysFile.ValueString()); kept {
+			t.Fatalf("%s: the whole file was read and kept", call)
+		}
+	}
+}
+
+// readSpans cuts the same texts from the file as spansOfDoc from the file
+// read whole, margins clipped at either end, and leaves out spans that do
+// not fit the file, with the file's SHA-256.
+func TestReadSpansAsSpansOfDoc(t *testing.T) {
+	doc := "[\n" + strings.Repeat(`  {"hash": "h", "name": "a key of some length"},`+"\n", 8000) + `  {"hash": "last"}` + "\n]"
+	path := filepath.Join(t.TempDir(), "keys.json")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(doc))
+	rng := rand.New(rand.NewPCG(3, 4))
+	spans := map[string][2]int{"start": {0, 40}, "end": {len(doc) - 30, len(doc)}, "whole": {0, len(doc)}, "past the end": {len(doc) - 5, len(doc) + 1},
+		"empty": {7, 7}, "negative": {-1, 5}, "chunk edge": {256<<10 - 3, 256<<10 + 300}}
+	for i := range 200 {
+		start := rng.IntN(len(doc))
+		spans[fmt.Sprint(i)] = [2]int{start, start + 1 + rng.IntN(min(2000, len(doc)-start))}
+	}
+	got, err := readSpans(path, spans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := spansOfDoc(hex.EncodeToString(sum[:]), doc, spans)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("readSpans differs from spansOfDoc (%d and %d texts)", len(got.texts), len(want.texts))
+	}
+	for _, bad := range []string{"past the end", "empty", "negative"} {
+		if _, ok := got.texts[spans[bad]]; ok {
+			t.Errorf("a text for the span %s", bad)
+		}
+	}
+	if text := got.texts[spans["start"]]; text.before != "" || text.item != doc[:40] || text.after != doc[40:40+spanMargin] {
+		t.Errorf("the first span's text: %+v", text)
+	}
+}
