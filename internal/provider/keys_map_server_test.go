@@ -115,19 +115,19 @@ func TestKeysMapServerAsTheFramework(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = journal.Remove() })
 	refreshes := map[string]keysMapCase{
-		"API present":                         {prior: unchanged, shortcut: true},
-		"API present, 200 keys":               {prior: state(keys(200, nil), keyIDs(hashes(200)...)), shortcut: true},
-		"API present, keys_json":              {prior: jsonState},
-		"API not found":                       {prior: gone(unchanged), shortcut: true},
-		"API not found, keys_json":            {prior: gone(jsonState)},
-		"root key without read_api":           {prior: unchanged, rootKey: migrateOnly, shortcut: true},
-		"Unkey unreachable":                   {prior: unchanged, url: unkeylocal.UnreachableURL(t), shortcut: true},
-		"journal present":                     {prior: unchanged, before: writeJournal, shortcut: true},
-		"incomplete create in private state":  {prior: unchanged, private: private(privateKey, `{"incomplete_create":true}`), shortcut: true},
-		"API not found in private state":      {prior: unchanged, private: private(privateKey, `{"api_not_found":true}`), shortcut: true},
-		"planned destroy in private state":    {prior: unchanged, private: private(plannedDestroyKey, "true"), shortcut: true},
-		"broken private state":                {prior: unchanged, private: private(privateKey, `{"unanswered":7}`), shortcut: true},
-		"every key's settings null":           {prior: state(keys(5, func(e map[string]tftypes.Value) { e["hash-0"] = nullObject(m.keysType.ElementType) }), migrated), shortcut: true},
+		"API present":                        {prior: unchanged, shortcut: true},
+		"API present, 200 keys":              {prior: state(keys(200, nil), keyIDs(hashes(200)...)), shortcut: true},
+		"API present, keys_json":             {prior: jsonState},
+		"API not found":                      {prior: gone(unchanged), shortcut: true},
+		"API not found, keys_json":           {prior: gone(jsonState)},
+		"root key without read_api":          {prior: unchanged, rootKey: migrateOnly, shortcut: true},
+		"Unkey unreachable":                  {prior: unchanged, url: unkeylocal.UnreachableURL(t), shortcut: true},
+		"journal present":                    {prior: unchanged, before: writeJournal, shortcut: true},
+		"incomplete create in private state": {prior: unchanged, private: private(privateKey, `{"incomplete_create":true}`), shortcut: true},
+		"API not found in private state":     {prior: unchanged, private: private(privateKey, `{"api_not_found":true}`), shortcut: true},
+		"planned destroy in private state":   {prior: unchanged, private: private(plannedDestroyKey, "true"), shortcut: true},
+		"broken private state":               {prior: unchanged, private: private(privateKey, `{"unanswered":7}`), shortcut: true},
+		"every key's settings null":          {prior: state(keys(5, func(e map[string]tftypes.Value) { e["hash-0"] = nullObject(m.keysType.ElementType) }), migrated), shortcut: true},
 	}
 
 	serve := func(c keysMapCase, s tfprotov6.ProviderServer) tfprotov6.ProviderServer {
