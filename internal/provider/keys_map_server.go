@@ -98,19 +98,26 @@ func (s *keysMapServer) PlanResourceChange(ctx context.Context, req *tfprotov6.P
 
 // withoutUnchangedKeys is req with keys null in its configuration, prior
 // state and proposed new state, when all three hold the same known keys;
-// with the keys and their configured hashes.
+// with the keys and their configured hashes. It decodes the prior state
+// first, and the configuration last, so that a create or a changed map costs
+// as little as it can before going to the framework whole.
 func withoutUnchangedKeys(typ tftypes.Object, req *tfprotov6.PlanResourceChangeRequest) (_ *tfprotov6.PlanResourceChangeRequest, keys tftypes.Value, hashes []string, ok bool) {
 	if req.Config == nil || req.PriorState == nil || req.ProposedNewState == nil {
 		return nil, keys, nil, false
 	}
-	config, configKeys, err1 := withoutKeys(typ, req.Config)
-	prior, priorKeys, err2 := withoutKeys(typ, req.PriorState)
-	proposed, keys, err3 := withoutKeys(typ, req.ProposedNewState)
-	if err1 != nil || err2 != nil || err3 != nil || keys.IsNull() || !keys.IsFullyKnown() || !keys.Equal(priorKeys) || !keys.Equal(configKeys) {
+	prior, priorKeys, err := withoutKeys(typ, req.PriorState)
+	if err != nil || priorKeys.IsNull() {
 		return nil, keys, nil, false
 	}
-	hashes, err := keysOf(configKeys)
-	if err != nil {
+	proposed, keys, err := withoutKeys(typ, req.ProposedNewState)
+	if err != nil || !keys.IsFullyKnown() || !keys.Equal(priorKeys) {
+		return nil, keys, nil, false
+	}
+	config, configKeys, err := withoutKeys(typ, req.Config)
+	if err != nil || !configKeys.Equal(keys) {
+		return nil, keys, nil, false
+	}
+	if hashes, err = keysOf(configKeys); err != nil {
 		return nil, keys, nil, false
 	}
 	r := *req
