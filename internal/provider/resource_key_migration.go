@@ -550,6 +550,9 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if !req.State.Raw.IsNull() && unchangedKeysShortcut(r, ctx, req, resp) {
 		return
 	}
+	if unchangedKeysTold(ctx) != nil {
+		return // keysMapServer took keys out of this request, and plans it again whole
+	}
 	var plan, state keyMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if !req.State.Raw.IsNull() {
