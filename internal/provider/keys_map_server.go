@@ -43,7 +43,10 @@ type shortcutCounts struct {
 var keyMigrationType = sync.OnceValue(func() tftypes.Object {
 	var sch resource.SchemaResponse
 	NewKeyMigrationResource().Schema(context.Background(), resource.SchemaRequest{}, &sch)
-	return sch.Schema.Type().TerraformType(context.Background()).(tftypes.Object)
+	// Always an object; were it not, nothing would decode with the empty
+	// type and every request would go to the framework untouched.
+	typ, _ := sch.Schema.Type().TerraformType(context.Background()).(tftypes.Object)
+	return typ
 })
 
 func (s *keysMapServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
