@@ -2,13 +2,12 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log"
 	"os"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/benchhooks"
 	"github.com/unkeyed/terraform-provider-unkey/internal/provider"
@@ -24,10 +23,11 @@ func main() {
 	quietFrameworkTraceLogs()
 	defer benchhooks.Start()() // inert unless built with -tags benchhooks (cmd/unkey-bench)
 
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: "registry.terraform.io/unkeyed/unkey",
-		Debug:   debug,
-	})
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	err := tf6server.Serve("registry.terraform.io/unkeyed/unkey", provider.NewServer(version), opts...)
 	if err != nil {
 		log.Fatal(err.Error())
 	}

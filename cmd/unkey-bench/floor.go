@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -95,7 +94,7 @@ type floorProvider struct {
 
 // realProviderSchema is the real provider's GetProviderSchema answer.
 func realProviderSchema(ctx context.Context) (*tfprotov6.GetProviderSchemaResponse, error) {
-	srv := providerserver.NewProtocol6(provider.New("schema-floor")())()
+	srv := provider.NewServer("schema-floor")()
 	resp, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		return nil, err

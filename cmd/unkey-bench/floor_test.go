@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -40,7 +39,7 @@ func TestSchemaFloorServesTheProvidersSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prov := providerserver.NewProtocol6(provider.New("test")())()
+	prov := provider.NewServer("test")()
 	want, err := prov.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatal(err)

@@ -18,85 +18,11 @@ import (
 // planned state, private state and diagnostics must be the same, and the
 // shortcut must be taken exactly where the keys are unchanged and accounted for.
 func TestPlanUnchangedKeysAsTheFullPath(t *testing.T) {
-	ctx := context.Background()
-	var sch resource.SchemaResponse
-	NewKeyMigrationResource().Schema(ctx, resource.SchemaRequest{}, &sch)
-	objType := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	keysType := objType.AttributeTypes["keys"].(tftypes.Map)
-	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
-	null := func(name string) tftypes.Value { return tftypes.NewValue(objType.AttributeTypes[name], nil) }
-	set := func(s ...string) tftypes.Value {
-		vals := make([]tftypes.Value, len(s))
-		for i := range s {
-			vals[i] = str(s[i])
-		}
-		return tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, vals)
-	}
-	keys := func(n int, change func(elems map[string]tftypes.Value)) tftypes.Value {
-		elems := map[string]tftypes.Value{}
-		for i := range n {
-			elems[fmt.Sprintf("hash-%d", i)] = sampleKeySettings(t, ctx, keysAttribute(), i%2 == 0)
-		}
-		if change != nil {
-			change(elems)
-		}
-		return tftypes.NewValue(keysType, elems)
-	}
-	keyIDs := func(hashes ...string) tftypes.Value {
-		ids := map[string]tftypes.Value{}
-		for _, h := range hashes {
-			ids[h] = str("key_" + h)
-		}
-		return tftypes.NewValue(objType.AttributeTypes["key_ids"], ids)
-	}
-	object := func(attrs map[string]tftypes.Value) tftypes.Value { return tftypes.NewValue(objType, attrs) }
-	config := func(apiID string, keys tftypes.Value) tftypes.Value {
-		attrs := map[string]tftypes.Value{}
-		for name := range objType.AttributeTypes {
-			attrs[name] = null(name)
-		}
-		attrs["migration_id"], attrs["api_id"], attrs["keys"] = str("mig_1"), str(apiID), keys
-		return object(attrs)
-	}
-	state := func(keys, ids tftypes.Value) tftypes.Value {
-		attrs := map[string]tftypes.Value{}
-		for name := range objType.AttributeTypes {
-			attrs[name] = null(name)
-		}
-		attrs["id"], attrs["migration_id"], attrs["api_id"], attrs["keys"] = str("mig_1/api_1"), str("mig_1"), str("api_1"), keys
-		attrs["batch_size"], attrs["deletion_policy"] = tftypes.NewValue(tftypes.Number, 500), str("abandon")
-		attrs["change_summary"], attrs["key_ids"] = str("5 to migrate, 0 to update, 0 to remove"), ids
-		attrs["failed_hashes"], attrs["unconfirmed_hashes"] = set("hash-3"), set("hash-4")
-		return object(attrs)
-	}
-	// proposed is what Terraform proposes: the configuration, with the
-	// prior state's computed values.
-	proposed := func(config, prior tftypes.Value) tftypes.Value {
-		var c, p map[string]tftypes.Value
-		if err := config.As(&c); err != nil {
-			t.Fatal(err)
-		}
-		if err := prior.As(&p); err != nil {
-			t.Fatal(err)
-		}
-		out := maps.Clone(p)
-		for name, v := range c {
-			if !v.IsNull() {
-				out[name] = v
-			}
-		}
-		return object(out)
-	}
+	m := newMigrationValues(t, "mig_1", "api_1")
+	objType, keys, keyIDs, config, state, null := m.objType, m.keys, m.keyIDs, m.config, m.state, m.null
+	proposed := m.proposed
 	migrated := keyIDs("hash-0", "hash-1", "hash-2")
-	renamed := func(elems map[string]tftypes.Value) {
-		elems["hash-1"] = sampleKeySettings(t, ctx, keysAttribute(), true)
-	}
-	added := func(elems map[string]tftypes.Value) {
-		elems["hash-9"] = sampleKeySettings(t, ctx, keysAttribute(), true)
-	}
-	unknown := func(elems map[string]tftypes.Value) {
-		elems["hash-9"] = tftypes.NewValue(keysType.ElementType, tftypes.UnknownValue)
-	}
+	renamed, added, unknown := m.renamed, m.added, m.unknownKey
 	for name, c := range map[string]struct {
 		config, prior tftypes.Value
 		shortcut      bool
@@ -150,6 +76,140 @@ func TestPlanUnchangedKeysAsTheFullPath(t *testing.T) {
 			}
 		})
 	}
+}
+
+// migrationValues builds unkey_key_migration's Terraform values: a
+// configuration, a state and Terraform's proposed new state, for one
+// migration_id and api_id.
+type migrationValues struct {
+	t                  *testing.T
+	ctx                context.Context
+	objType            tftypes.Object
+	keysType           tftypes.Map
+	migrationID, apiID string
+}
+
+func newMigrationValues(t *testing.T, migrationID, apiID string) migrationValues {
+	ctx := context.Background()
+	var sch resource.SchemaResponse
+	NewKeyMigrationResource().Schema(ctx, resource.SchemaRequest{}, &sch)
+	objType := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	return migrationValues{t: t, ctx: ctx, objType: objType, keysType: objType.AttributeTypes["keys"].(tftypes.Map), migrationID: migrationID, apiID: apiID}
+}
+
+func (m migrationValues) str(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
+
+func (m migrationValues) null(name string) tftypes.Value {
+	return tftypes.NewValue(m.objType.AttributeTypes[name], nil)
+}
+
+func (m migrationValues) set(s ...string) tftypes.Value {
+	vals := make([]tftypes.Value, len(s))
+	for i := range s {
+		vals[i] = m.str(s[i])
+	}
+	return tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, vals)
+}
+
+// keys is a map of n hashes hash-0... with alternately full and null
+// settings, changed by change.
+func (m migrationValues) keys(n int, change func(elems map[string]tftypes.Value)) tftypes.Value {
+	elems := map[string]tftypes.Value{}
+	for i := range n {
+		elems[fmt.Sprintf("hash-%d", i)] = sampleKeySettings(m.t, m.ctx, keysAttribute(), i%2 == 0)
+	}
+	if change != nil {
+		change(elems)
+	}
+	return tftypes.NewValue(m.keysType, elems)
+}
+
+func (m migrationValues) renamed(elems map[string]tftypes.Value) {
+	elems["hash-1"] = sampleKeySettings(m.t, m.ctx, keysAttribute(), true)
+}
+
+func (m migrationValues) added(elems map[string]tftypes.Value) {
+	elems["hash-9"] = sampleKeySettings(m.t, m.ctx, keysAttribute(), true)
+}
+
+func (m migrationValues) unknownKey(elems map[string]tftypes.Value) {
+	elems["hash-9"] = tftypes.NewValue(m.keysType.ElementType, tftypes.UnknownValue)
+}
+
+func (m migrationValues) keyIDs(hashes ...string) tftypes.Value {
+	ids := map[string]tftypes.Value{}
+	for _, h := range hashes {
+		ids[h] = m.str("key_" + h)
+	}
+	return tftypes.NewValue(m.objType.AttributeTypes["key_ids"], ids)
+}
+
+func (m migrationValues) object(attrs map[string]tftypes.Value) tftypes.Value {
+	return tftypes.NewValue(m.objType, attrs)
+}
+
+// with is v, an object, with its attributes name set to value.
+func (m migrationValues) with(v tftypes.Value, nameValues ...any) tftypes.Value {
+	var attrs map[string]tftypes.Value
+	if err := v.As(&attrs); err != nil {
+		m.t.Fatal(err)
+	}
+	attrs = maps.Clone(attrs)
+	for i := 0; i < len(nameValues); i += 2 {
+		attrs[nameValues[i].(string)] = nameValues[i+1].(tftypes.Value)
+	}
+	return tftypes.NewValue(v.Type(), attrs)
+}
+
+func (m migrationValues) config(apiID string, keys tftypes.Value) tftypes.Value {
+	attrs := map[string]tftypes.Value{}
+	for name := range m.objType.AttributeTypes {
+		attrs[name] = m.null(name)
+	}
+	attrs["migration_id"], attrs["api_id"], attrs["keys"] = m.str(m.migrationID), m.str(apiID), keys
+	return m.object(attrs)
+}
+
+func (m migrationValues) state(keys, ids tftypes.Value) tftypes.Value {
+	attrs := map[string]tftypes.Value{}
+	for name := range m.objType.AttributeTypes {
+		attrs[name] = m.null(name)
+	}
+	attrs["id"], attrs["migration_id"], attrs["api_id"], attrs["keys"] = m.str(m.migrationID+"/"+m.apiID), m.str(m.migrationID), m.str(m.apiID), keys
+	attrs["batch_size"], attrs["deletion_policy"] = tftypes.NewValue(tftypes.Number, 500), m.str("abandon")
+	attrs["change_summary"], attrs["key_ids"] = m.str("5 to migrate, 0 to update, 0 to remove"), ids
+	attrs["failed_hashes"], attrs["unconfirmed_hashes"] = m.set("hash-3"), m.set("hash-4")
+	return m.object(attrs)
+}
+
+// proposed is what Terraform proposes: the configuration, with the prior
+// state's computed values.
+func (m migrationValues) proposed(config, prior tftypes.Value) tftypes.Value {
+	if prior.IsNull() {
+		return config
+	}
+	var c, p map[string]tftypes.Value
+	if err := config.As(&c); err != nil {
+		m.t.Fatal(err)
+	}
+	if err := prior.As(&p); err != nil {
+		m.t.Fatal(err)
+	}
+	out := maps.Clone(p)
+	for name, v := range c {
+		if !v.IsNull() || !m.computed(name) {
+			out[name] = v
+		}
+	}
+	return m.object(out)
+}
+
+func (m migrationValues) computed(name string) bool {
+	switch name {
+	case "id", "batch_size", "deletion_policy", "change_summary", "key_ids", "key_ids_json", "failed_hashes", "unconfirmed_hashes":
+		return true
+	}
+	return false
 }
 
 func dynamicValue(t *testing.T, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -43,7 +42,7 @@ func TestMain(m *testing.M) {
 }
 
 var testProviders = map[string]func() (tfprotov6.ProviderServer, error){
-	"unkey": providerserver.NewProtocol6WithError(provider.New("test")()),
+	"unkey": func() (tfprotov6.ProviderServer, error) { return provider.NewServer("test")(), nil },
 }
 
 // localUnkey is a running local Unkey-compatible API with a seeded workspace.

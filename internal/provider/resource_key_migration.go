@@ -111,11 +111,7 @@ func configuredHashes(config tftypes.Value) ([]string, error) {
 	if keys.IsNull() || !keys.IsKnown() {
 		return nil, nil
 	}
-	var elems map[string]tftypes.Value
-	if err := keys.As(&elems); err != nil {
-		return nil, err
-	}
-	return sortedKeys(elems), nil
+	return keysOf(keys)
 }
 
 // largeKeysMap is the size from which keys_file is the better input.
@@ -554,6 +550,9 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if !req.State.Raw.IsNull() && unchangedKeysShortcut(r, ctx, req, resp) {
 		return
 	}
+	if unchangedKeysTold(ctx) != nil {
+		return // keysMapServer took keys out of this request, and plans it again whole
+	}
 	var plan, state keyMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if !req.State.Raw.IsNull() {
@@ -640,12 +639,8 @@ var unchangedKeysShortcut = (*keyMigrationResource).planUnchangedKeys
 // (TestPlanUnchangedKeysAsTheFullPath). It returns false, having planned
 // nothing, in any other case.
 func (r *keyMigrationResource) planUnchangedKeys(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) bool {
-	keys := tftypes.NewAttributePath().WithAttributeName("keys")
-	planned, _, err1 := tftypes.WalkAttributePath(req.Plan.Raw, keys)
-	prior, _, err2 := tftypes.WalkAttributePath(req.State.Raw, keys)
-	plannedKeys, ok1 := planned.(tftypes.Value)
-	priorKeys, ok2 := prior.(tftypes.Value)
-	if err1 != nil || err2 != nil || !ok1 || !ok2 || plannedKeys.IsNull() || !plannedKeys.IsFullyKnown() || !plannedKeys.Equal(priorKeys) {
+	hashes, ok := unchangedHashes(ctx, req)
+	if !ok {
 		return false
 	}
 	var diags diag.Diagnostics
@@ -655,10 +650,6 @@ func (r *keyMigrationResource) planUnchangedKeys(ctx context.Context, req resour
 	diags.Append(d...)
 	if diags.HasError() || replaces(plan, state) || plan.keyIDsAsJSON() || state.keyIDsAsJSON() || !plan.KeysFileSHA256.IsNull() || !state.KeysFileSHA256.IsNull() {
 		return false // keys is not the only input in both
-	}
-	hashes, err := configuredHashes(req.Plan.Raw)
-	if err != nil {
-		return false
 	}
 	// Private state the full path cannot read, it reports: leave that to it.
 	_, d = readPrivate(ctx, req.Private)
@@ -678,7 +669,29 @@ func (r *keyMigrationResource) planUnchangedKeys(ctx context.Context, req resour
 	plan.ChangeSummary = state.ChangeSummary
 	resp.Diagnostics.Append(setRecordOn(ctx, rec, &plan)...)
 	resp.Diagnostics.Append(setPlannedComputed(ctx, &resp.Plan, plan)...)
+	if told := unchangedKeysTold(ctx); told != nil {
+		told.planned = true
+	}
 	return true
+}
+
+// unchangedHashes is the configured hashes of a plan whose keys map is
+// known and exactly the state's. keysMapServer, having checked that, takes
+// the map out of the request and tells them through ctx.
+func unchangedHashes(ctx context.Context, req resource.ModifyPlanRequest) ([]string, bool) {
+	if told := unchangedKeysTold(ctx); told != nil {
+		return told.hashes, true
+	}
+	keys := tftypes.NewAttributePath().WithAttributeName("keys")
+	planned, _, err1 := tftypes.WalkAttributePath(req.Plan.Raw, keys)
+	prior, _, err2 := tftypes.WalkAttributePath(req.State.Raw, keys)
+	plannedKeys, ok1 := planned.(tftypes.Value)
+	priorKeys, ok2 := prior.(tftypes.Value)
+	if err1 != nil || err2 != nil || !ok1 || !ok2 || plannedKeys.IsNull() || !plannedKeys.IsFullyKnown() || !plannedKeys.Equal(priorKeys) {
+		return nil, false
+	}
+	hashes, err := configuredHashes(req.Plan.Raw)
+	return hashes, err == nil
 }
 
 // setPlannedComputed writes into p, which holds the plan ModifyPlan read

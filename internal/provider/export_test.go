@@ -1,0 +1,71 @@
+package provider
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+)
+
+// CountingServers makes NewServer's servers for acceptance tests and counts
+// the refreshes and plans of unkey_key_migration they serve, and how many of
+// them they served without the keys map.
+type CountingServers struct {
+	mu      sync.Mutex
+	servers []*countingServer
+}
+
+type countingServer struct {
+	*keysMapServer
+	reads, plans atomic.Int64
+}
+
+func (s *countingServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	if req.TypeName == keyMigrationTypeName {
+		s.reads.Add(1)
+	}
+	return s.keysMapServer.ReadResource(ctx, req)
+}
+
+func (s *countingServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	if req.TypeName == keyMigrationTypeName {
+		s.plans.Add(1)
+	}
+	return s.keysMapServer.PlanResourceChange(ctx, req)
+}
+
+// Factory is a provider factory for terraform-plugin-testing.
+func (c *CountingServers) Factory() (tfprotov6.ProviderServer, error) {
+	s := &countingServer{keysMapServer: NewServer("test")().(*keysMapServer)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.servers = append(c.servers, s)
+	return s, nil
+}
+
+// Reset forgets every count so far.
+func (c *CountingServers) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.servers {
+		s.reads.Store(0)
+		s.plans.Store(0)
+		s.shortcuts.reads.Store(0)
+		s.shortcuts.plans.Store(0)
+	}
+}
+
+// Counts is how many refreshes and plans were served since the last Reset,
+// and how many of them without the keys map.
+func (c *CountingServers) Counts() (reads, readShortcuts, plans, planShortcuts int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.servers {
+		reads += s.reads.Load()
+		readShortcuts += s.shortcuts.reads.Load()
+		plans += s.plans.Load()
+		planShortcuts += s.shortcuts.plans.Load()
+	}
+	return reads, readShortcuts, plans, planShortcuts
+}
