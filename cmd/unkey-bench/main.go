@@ -200,8 +200,8 @@ func main() {
 
 // keysCostNote is why the keys input has its own N limit, from the
 // measurements in the README's "Which input for how many keys".
-const keysCostNote = "each terraform command on a keys map takes 9 to 19 ms per key from 1,000 to 10,000 keys, most of it in the provider " +
-	"(10,000 keys on an idle machine: apply 185 s, no-op plan 155 s), and Terraform core's own conversion of the map to the schema grows with N² " +
+const keysCostNote = "each terraform command on a keys map takes 6 to 23 ms per key from 1,000 to 10,000 keys, most of it in the provider " +
+	"(10,000 keys: apply 185 s on an idle machine, no-op plan 59 s and a plan adding one key 230 s on a loaded one; BENCHMARKS-keys-map.md), and Terraform core's own conversion of the map to the schema grows with N² " +
 	"(16 s of CPU per conversion at 10,000 keys, repeated to validate, plan and apply: see the schema floor)"
 
 // The -latency models.

@@ -127,10 +127,11 @@ func warnIfKeysMapIsLarge(n int, diags *diag.Diagnostics) {
 	}
 	diags.AddAttributeWarning(path.Root("keys"), "Large keys map: use keys_file",
 		fmt.Sprintf("keys holds %s keys. Above %s keys, Terraform and its plugin framework spend far longer on a map of objects than Unkey "+
-			"takes to migrate the keys: measured on 2 CPU cores, 14 to 19 ms per key on every apply and 9 to 16 ms per key on every plan "+
-			"(10,000 keys: 185 s per apply, 155 s per plan that changes nothing, 1.9 GB of memory). keys_file takes the same keys as a JSON file "+
+			"takes to migrate the keys: measured on 2 CPU cores, 14 to 23 ms per key on every apply and every plan that changes a key, "+
+			"and about 6 ms per key on a plan that changes nothing (10,000 keys: 185 to 209 s per apply, 230 s to plan one added key, "+
+			"59 s per plan that changes nothing, 2.2 GB of memory). keys_file takes the same keys as a JSON file "+
 			"in Unkey's migrateKeys format that the provider reads itself, for example keys_file = \"${path.module}/keys.json\" with "+
-			"keys_file_sha256 = filesha256(\"${path.module}/keys.json\"): measured with Unkey's server time, 100,000 keys apply in about 11 s "+
+			"keys_file_sha256 = filesha256(\"${path.module}/keys.json\"): measured with Unkey's server time, 100,000 keys apply in about 12 s "+
 			"(Unkey's own share about 8 s), and a plan that changes nothing does not read the file. "+
 			"Switching from keys to keys_file in place keeps every key already migrated; see the guide \"Migrating existing API keys\".",
 			humanize(n), humanize(largeKeysMap)))
