@@ -254,6 +254,9 @@ func TestKeysMapServerAsTheFramework(t *testing.T) {
 type applyCase struct {
 	steps []tftypes.Value
 	fault *unkeylocal.Fault
+	// brokenPrivate replaces the last plan's private state with one that
+	// cannot be read, so that the apply fails before it sets any state.
+	brokenPrivate bool
 }
 
 // appliedStep is what a server answered to one step's plan and apply.
@@ -291,22 +294,23 @@ func applyAsTheFramework(t *testing.T) {
 		return &unkeylocal.Fault{Path: path, Kind: unkeylocal.FaultStatus, Status: 400, Skip: skip}
 	}
 	cases := map[string]applyCase{
-		"create":                         {steps: []tftypes.Value{keys(5, nil)}},
-		"create, 200 keys":               {steps: []tftypes.Value{keys(200, nil)}},
-		"create fails part-way":          {steps: []tftypes.Value{inBatchesOf2(keys(5, nil))}, fault: refused("/v2/keys.migrateKeys", 1)},
-		"create sends nothing":           {steps: []tftypes.Value{keys(5, nil)}, fault: refused("/v2/keys.migrateKeys", 0)},
-		"a key added":                    {steps: []tftypes.Value{keys(5, nil), keys(5, m.added)}},
-		"a key added, sending fails":     {steps: []tftypes.Value{keys(5, nil), keys(5, m.added)}, fault: refused("/v2/keys.migrateKeys", 0)},
-		"keys changed":                   {steps: []tftypes.Value{keys(5, nil), keys(5, renamed("hash-0", "hash-2"))}},
-		"keys changed, the second fails": {steps: []tftypes.Value{keys(5, nil), keys(5, func(e map[string]tftypes.Value) { renamed("hash-0", "hash-2")(e); m.added(e) })}, fault: refused("/v2/keys.updateKey", 1)},
-		"keys removed":                   {steps: []tftypes.Value{keys(5, nil), keys(5, removed)}},
-		"keys removed, deleting":         {steps: []tftypes.Value{deleting(keys(5, nil)), deleting(keys(5, removed))}},
-		"keys removed, deleting fails":   {steps: []tftypes.Value{deleting(keys(5, nil)), deleting(keys(5, removed))}, fault: refused("/v2/keys.deleteKey", 1)},
-		"meta reformatted":               {steps: []tftypes.Value{keys(5, nil), keys(5, reformatted)}},
-		"unchanged":                      {steps: []tftypes.Value{keys(5, nil), keys(5, nil)}},
-		"keys to keys_json":              {steps: []tftypes.Value{keys(2, nil), keysJSON}},
-		"keys_json to keys":              {steps: []tftypes.Value{keysJSON, keys(2, nil)}},
-		"destroyed":                      {steps: []tftypes.Value{keys(5, nil), tftypes.NewValue(m.objType, nil)}},
+		"create":                          {steps: []tftypes.Value{keys(5, nil)}},
+		"create, 200 keys":                {steps: []tftypes.Value{keys(200, nil)}},
+		"create fails part-way":           {steps: []tftypes.Value{inBatchesOf2(keys(5, nil))}, fault: refused("/v2/keys.migrateKeys", 1)},
+		"create sends nothing":            {steps: []tftypes.Value{keys(5, nil)}, fault: refused("/v2/keys.migrateKeys", 0)},
+		"a key added":                     {steps: []tftypes.Value{keys(5, nil), keys(5, m.added)}},
+		"a key added, sending fails":      {steps: []tftypes.Value{keys(5, nil), keys(5, m.added)}, fault: refused("/v2/keys.migrateKeys", 0)},
+		"keys changed":                    {steps: []tftypes.Value{keys(5, nil), keys(5, renamed("hash-0", "hash-2"))}},
+		"keys changed, the second fails":  {steps: []tftypes.Value{keys(5, nil), keys(5, func(e map[string]tftypes.Value) { renamed("hash-0", "hash-2")(e); m.added(e) })}, fault: refused("/v2/keys.updateKey", 1)},
+		"keys removed":                    {steps: []tftypes.Value{keys(5, nil), keys(5, removed)}},
+		"keys removed, deleting":          {steps: []tftypes.Value{deleting(keys(5, nil)), deleting(keys(5, removed))}},
+		"keys removed, deleting fails":    {steps: []tftypes.Value{deleting(keys(5, nil)), deleting(keys(5, removed))}, fault: refused("/v2/keys.deleteKey", 1)},
+		"meta reformatted":                {steps: []tftypes.Value{keys(5, nil), keys(5, reformatted)}},
+		"unchanged":                       {steps: []tftypes.Value{keys(5, nil), keys(5, nil)}},
+		"keys to keys_json":               {steps: []tftypes.Value{keys(2, nil), keysJSON}},
+		"keys_json to keys":               {steps: []tftypes.Value{keysJSON, keys(2, nil)}},
+		"destroyed":                       {steps: []tftypes.Value{keys(5, nil), tftypes.NewValue(m.objType, nil)}},
+		"a key added, unreadable private": {steps: []tftypes.Value{keys(5, nil), keys(5, m.added)}, brokenPrivate: true},
 	}
 	for _, name := range sortedKeys(cases) {
 		c := cases[name]
@@ -317,7 +321,7 @@ func applyAsTheFramework(t *testing.T) {
 			if len(got) != len(want) || len(got) != len(c.steps) {
 				t.Fatalf("%d steps, want %d of %d", len(got), len(want), len(c.steps))
 			}
-			if last := want[len(want)-1].apply; c.fault != nil && (last == nil || !hasError(last.Diagnostics)) {
+			if last := want[len(want)-1].apply; (c.fault != nil || c.brokenPrivate) && (last == nil || !hasError(last.Diagnostics)) {
 				t.Fatal("the fault did not make the last apply fail")
 			}
 			plans, applies := 0, 0
@@ -391,6 +395,9 @@ func applySteps(t *testing.T, m migrationValues, c applyCase, s tfprotov6.Provid
 		}
 		if i == len(c.steps)-1 && c.fault != nil {
 			u.InjectFault(*c.fault)
+		}
+		if i == len(c.steps)-1 && c.brokenPrivate {
+			plan.PlannedPrivate = []byte(`{"migration":"eyJ1bmFuc3dlcmVkIjo3fQ=="}`) // {"unanswered":7}
 		}
 		apply, err := s.ApplyResourceChange(ctx, &tfprotov6.ApplyResourceChangeRequest{
 			TypeName:       keyMigrationTypeName,
