@@ -9,8 +9,8 @@ import (
 )
 
 // CountingServers makes NewServer's servers for acceptance tests and counts
-// the refreshes and plans of unkey_key_migration they serve, and how many of
-// them they served without the keys map.
+// the refreshes, plans and applies of unkey_key_migration they serve, and
+// how many of them they served without the keys map.
 type CountingServers struct {
 	mu      sync.Mutex
 	servers []*countingServer
@@ -18,7 +18,7 @@ type CountingServers struct {
 
 type countingServer struct {
 	*keysMapServer
-	reads, plans atomic.Int64
+	reads, plans, applies atomic.Int64
 }
 
 func (s *countingServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
@@ -33,6 +33,13 @@ func (s *countingServer) PlanResourceChange(ctx context.Context, req *tfprotov6.
 		s.plans.Add(1)
 	}
 	return s.keysMapServer.PlanResourceChange(ctx, req)
+}
+
+func (s *countingServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+	if req.TypeName == keyMigrationTypeName {
+		s.applies.Add(1)
+	}
+	return s.keysMapServer.ApplyResourceChange(ctx, req)
 }
 
 // Factory is a provider factory for terraform-plugin-testing.
@@ -51,8 +58,10 @@ func (c *CountingServers) Reset() {
 	for _, s := range c.servers {
 		s.reads.Store(0)
 		s.plans.Store(0)
+		s.applies.Store(0)
 		s.shortcuts.reads.Store(0)
 		s.shortcuts.plans.Store(0)
+		s.shortcuts.applies.Store(0)
 	}
 }
 
@@ -68,4 +77,16 @@ func (c *CountingServers) Counts() (reads, readShortcuts, plans, planShortcuts i
 		planShortcuts += s.shortcuts.plans.Load()
 	}
 	return reads, readShortcuts, plans, planShortcuts
+}
+
+// ApplyCounts is how many applies were served since the last Reset, and
+// how many of them without the keys map.
+func (c *CountingServers) ApplyCounts() (applies, applyShortcuts int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.servers {
+		applies += s.applies.Load()
+		applyShortcuts += s.shortcuts.applies.Load()
+	}
+	return applies, applyShortcuts
 }

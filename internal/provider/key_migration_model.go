@@ -40,6 +40,10 @@ type keyMigrationModel struct {
 	KeyIDsJSON        types.String `tfsdk:"key_ids_json"`
 	FailedHashes      types.Set    `tfsdk:"failed_hashes"`
 	UnconfirmedHashes types.Set    `tfsdk:"unconfirmed_hashes"`
+
+	// keysMap, when set, holds the keys map in place of Keys: keysMapServer
+	// took it out of the request and read it without the framework.
+	keysMap *keysMap `tfsdk:"-"`
 }
 
 type keySettingsModel struct {
@@ -346,6 +350,12 @@ func desiredKeys(ctx context.Context, m keyMigrationModel) (map[string]unkeyclie
 		}
 		return bulk.keys, diags
 	}
+	if m.keysMap != nil {
+		for h, err := range m.keysMap.errs {
+			diags.AddAttributeError(path.Root("keys").AtMapKey(h), "Invalid key settings", err.Error())
+		}
+		return m.keysMap.keys, diags
+	}
 	settings, diags := keySettings(ctx, m.Keys)
 	out := make(map[string]unkeyclient.Key, len(settings))
 	for h, s := range settings {
@@ -365,6 +375,9 @@ func hashesOf(m keyMigrationModel) []string {
 	if m.usesKeysFile() {
 		bulk, _ := readKeysFile(m) // none when unreadable: callers use the record too
 		return bulk.hashes
+	}
+	if !m.usesKeysJSON() && m.keysMap != nil {
+		return m.keysMap.hashes()
 	}
 	if !m.usesKeysJSON() {
 		return sortedKeys(m.Keys.Elements())
@@ -434,8 +447,8 @@ func (m keyMigrationModel) inputKnown(ctx context.Context) bool {
 	if m.KeysJSON.IsUnknown() || m.KeysFile.IsUnknown() || m.KeysFileSHA256.IsUnknown() {
 		return false
 	}
-	if m.keyIDsAsJSON() {
-		return true
+	if m.keyIDsAsJSON() || m.keysMap != nil {
+		return true // keysMapServer takes out only a known keys map
 	}
 	v, err := m.Keys.ToTerraformValue(ctx)
 	return err == nil && v.IsFullyKnown()
@@ -445,7 +458,16 @@ func (m keyMigrationModel) inputKnown(ctx context.Context) bool {
 // written (a cheap test before comparing key by key). A keys_file is the
 // same by its hash, wherever it lies.
 func sameInput(a, b keyMigrationModel) bool {
-	return a.KeysJSON.Equal(b.KeysJSON) && a.Keys.Equal(b.Keys) && a.KeysFileSHA256.Equal(b.KeysFileSHA256)
+	return a.KeysJSON.Equal(b.KeysJSON) && sameKeysMap(a, b) && a.KeysFileSHA256.Equal(b.KeysFileSHA256)
+}
+
+// sameKeysMap reports whether two models hold the same keys map, where
+// keysMapServer took it out of both or of neither.
+func sameKeysMap(a, b keyMigrationModel) bool {
+	if a.keysMap != nil && b.keysMap != nil {
+		return a.keysMap.value.Equal(b.keysMap.value)
+	}
+	return a.keysMap == nil && b.keysMap == nil && a.Keys.Equal(b.Keys)
 }
 
 // takeEntries makes m's keys input hold, for the given hashes, from's
@@ -459,6 +481,11 @@ func (m *keyMigrationModel) takeEntries(from keyMigrationModel, hashes []string)
 	}
 	if m.input() != from.input() {
 		m.Keys, m.KeysJSON, m.KeysFile, m.KeysFileSHA256 = from.Keys, from.KeysJSON, from.KeysFile, from.KeysFileSHA256
+		m.keysMap = from.keysMap
+		return nil
+	}
+	if !m.usesKeysJSON() && m.keysMap != nil {
+		m.keysMap = m.keysMap.withEntries(from.keysMap, hashes)
 		return nil
 	}
 	if !m.usesKeysJSON() {

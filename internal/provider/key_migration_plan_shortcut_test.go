@@ -136,6 +136,29 @@ func (m migrationValues) unknownKey(elems map[string]tftypes.Value) {
 	elems["hash-9"] = tftypes.NewValue(m.keysType.ElementType, tftypes.UnknownValue)
 }
 
+// withRatelimitDuration is a full keys element whose rate limit lasts d.
+func (m migrationValues) withRatelimitDuration(key tftypes.Value, d string) tftypes.Value {
+	var attrs map[string]tftypes.Value
+	var limits []tftypes.Value
+	if err := key.As(&attrs); err != nil {
+		m.t.Fatal(err)
+	}
+	if err := attrs["ratelimits"].As(&limits); err != nil {
+		m.t.Fatal(err)
+	}
+	limits = []tftypes.Value{m.with(limits[0], "duration", m.str(d))}
+	return m.with(key, "ratelimits", tftypes.NewValue(attrs["ratelimits"].Type(), limits))
+}
+
+// withCredits is a full keys element with remaining credits set to n.
+func (m migrationValues) withCredits(key tftypes.Value, n tftypes.Value) tftypes.Value {
+	var attrs map[string]tftypes.Value
+	if err := key.As(&attrs); err != nil {
+		m.t.Fatal(err)
+	}
+	return m.with(key, "credits", m.with(attrs["credits"], "remaining", n))
+}
+
 func (m migrationValues) keyIDs(hashes ...string) tftypes.Value {
 	ids := map[string]tftypes.Value{}
 	for _, h := range hashes {
@@ -185,8 +208,8 @@ func (m migrationValues) state(keys, ids tftypes.Value) tftypes.Value {
 // proposed is what Terraform proposes: the configuration, with the prior
 // state's computed values.
 func (m migrationValues) proposed(config, prior tftypes.Value) tftypes.Value {
-	if prior.IsNull() {
-		return config
+	if prior.IsNull() || config.IsNull() {
+		return config // a create, or a destroy
 	}
 	var c, p map[string]tftypes.Value
 	if err := config.As(&c); err != nil {

@@ -17,7 +17,7 @@ const keyMigrationTypeName = "unkey_key_migration"
 
 // NewServer is the provider's protocol server: the framework's, with
 // unkey_key_migration's keys map kept out of the framework's conversions
-// where the resource has nothing to do with it (keysMapServer).
+// (keysMapServer).
 func NewServer(version string) func() tfprotov6.ProviderServer {
 	return func() tfprotov6.ProviderServer {
 		return &keysMapServer{ProviderServer: providerserver.NewProtocol6(New(version)())()}
@@ -26,9 +26,13 @@ func NewServer(version string) func() tfprotov6.ProviderServer {
 
 // keysMapServer serves everything through the framework's server, but
 // hides unkey_key_migration's keys map from it in a refresh, which never
-// reads keys, and in a plan whose keys are those of the state. The framework
-// converts a map of nested objects value by value, both ways, several times
-// per request: most of a no-op plan's time at a few thousand keys.
+// reads keys, and in its plans and applies, whose keys it hands the resource
+// itself (keysTold) and puts back into the answer. The framework converts a
+// map of nested objects value by value, both ways, several times per
+// request: most of a plan's and an apply's time at a few thousand keys.
+// The keys schema has nothing computed, defaulted or plan-modified, so the
+// framework always plans the proposed keys; anything the resource cannot
+// read without the framework is served whole.
 type keysMapServer struct {
 	tfprotov6.ProviderServer
 	shortcuts shortcutCounts
@@ -36,7 +40,7 @@ type keysMapServer struct {
 
 // shortcutCounts counts the requests served without the keys map, for tests.
 type shortcutCounts struct {
-	reads, plans atomic.Int64
+	reads, plans, applies atomic.Int64
 }
 
 // keyMigrationType is unkey_key_migration's Terraform type.
@@ -77,19 +81,18 @@ func (s *keysMapServer) PlanResourceChange(ctx context.Context, req *tfprotov6.P
 	if req.TypeName != keyMigrationTypeName {
 		return s.ProviderServer.PlanResourceChange(ctx, req)
 	}
-	stripped, keys, hashes, ok := withoutUnchangedKeys(keyMigrationType(), req)
+	stripped, told, ok := planWithoutKeys(keyMigrationType(), req)
 	if !ok {
 		return s.ProviderServer.PlanResourceChange(ctx, req)
 	}
-	told := &unchangedKeys{hashes: hashes}
-	resp, err := s.ProviderServer.PlanResourceChange(context.WithValue(ctx, unchangedKeysKey{}, told), stripped)
-	if err != nil || resp == nil || !told.planned {
-		// ModifyPlan did not plan the unchanged keys: the full path plans
-		// from the whole request, never from the stripped one.
+	resp, err := s.ProviderServer.PlanResourceChange(withKeysTold(ctx, told), stripped)
+	if err != nil || resp == nil || told.declined {
+		// ModifyPlan could not read the keys without the framework: the
+		// whole request is planned again, never anything from the stripped one.
 		return s.ProviderServer.PlanResourceChange(ctx, req)
 	}
 	if resp.PlannedState != nil {
-		planned, err := withKeys(keyMigrationType(), resp.PlannedState, keys)
+		planned, err := withKeys(keyMigrationType(), resp.PlannedState, told.planned)
 		if err != nil {
 			return s.ProviderServer.PlanResourceChange(ctx, req)
 		}
@@ -99,58 +102,193 @@ func (s *keysMapServer) PlanResourceChange(ctx context.Context, req *tfprotov6.P
 	return resp, nil
 }
 
-// withoutUnchangedKeys is req with keys null in its configuration, prior
-// state and proposed new state, when all three hold the same known keys;
-// with the keys and their configured hashes. It decodes the prior state
-// first, and the configuration last, so that a create or a changed map costs
-// as little as it can before going to the framework whole.
-func withoutUnchangedKeys(typ tftypes.Object, req *tfprotov6.PlanResourceChangeRequest) (_ *tfprotov6.PlanResourceChangeRequest, keys tftypes.Value, hashes []string, ok bool) {
+// planWithoutKeys is req with keys null in its configuration and proposed
+// new state, and in its prior state null when the keys did not change and
+// an empty map when they did (so that the framework still sees the change
+// and plans the computed attributes unknown as it would). It declines a
+// request without a keys map, and one whose keys are not all known.
+// It decodes the prior state first, and the configuration last, so that a
+// request it declines costs as little as it can.
+func planWithoutKeys(typ tftypes.Object, req *tfprotov6.PlanResourceChangeRequest) (_ *tfprotov6.PlanResourceChangeRequest, _ *keysTold, ok bool) {
 	if req.Config == nil || req.PriorState == nil || req.ProposedNewState == nil {
-		return nil, keys, nil, false
+		return nil, nil, false
 	}
 	prior, priorKeys, err := withoutKeys(typ, req.PriorState)
-	if err != nil || priorKeys.IsNull() {
-		return nil, keys, nil, false
+	if err != nil {
+		return nil, nil, false
 	}
+	priorExists := priorKeys.Type() != nil
 	proposed, keys, err := withoutKeys(typ, req.ProposedNewState)
-	if err != nil || !keys.IsFullyKnown() || !keys.Equal(priorKeys) {
-		return nil, keys, nil, false
+	keys, priorKeys = keysOrNull(typ, keys), keysOrNull(typ, priorKeys)
+	if err != nil || !keys.IsFullyKnown() || (priorKeys.IsNull() && keys.IsNull()) {
+		return nil, nil, false
 	}
 	config, configKeys, err := withoutKeys(typ, req.Config)
-	if err != nil || !configKeys.Equal(keys) {
-		return nil, keys, nil, false
+	if err != nil || !keysOrNull(typ, configKeys).Equal(keys) {
+		return nil, nil, false
 	}
-	if hashes, err = keysOf(configKeys); err != nil {
-		return nil, keys, nil, false
+	told := &keysTold{prior: priorKeys, planned: keys}
+	if told.unchanged = priorExists && keys.Equal(priorKeys); told.unchanged {
+		if told.hashes, err = keysOf(keys); err != nil {
+			return nil, nil, false
+		}
+	} else if priorExists {
+		if prior, err = withStandIn(typ, prior); err != nil {
+			return nil, nil, false
+		}
 	}
 	r := *req
 	r.Config, r.PriorState, r.ProposedNewState = config, prior, proposed
-	return &r, keys, hashes, true
+	return &r, told, true
 }
 
-// unchangedKeys is what keysMapServer tells ModifyPlan of a plan it took
-// the keys map out of, and what ModifyPlan answers.
-type unchangedKeys struct {
-	hashes  []string // the configured hashes, sorted
-	planned bool     // set by planUnchangedKeys when it planned the request
+// withStandIn is a stripped prior state whose keys are an empty map
+// instead of null: it differs from the stripped plan where the keys do.
+func withStandIn(typ tftypes.Object, dv *tfprotov6.DynamicValue) (*tfprotov6.DynamicValue, error) {
+	return withKeys(typ, dv, tftypes.NewValue(typ.AttributeTypes["keys"], map[string]tftypes.Value{}))
 }
 
-type unchangedKeysKey struct{}
+func (s *keysMapServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+	if req.TypeName != keyMigrationTypeName {
+		return s.ProviderServer.ApplyResourceChange(ctx, req)
+	}
+	typ := keyMigrationType()
+	stripped, told, ok := applyWithoutKeys(typ, req)
+	if !ok {
+		return s.ProviderServer.ApplyResourceChange(ctx, req)
+	}
+	resp, err := s.ProviderServer.ApplyResourceChange(withKeysTold(ctx, told), stripped)
+	if err != nil || resp == nil || resp.NewState == nil {
+		return resp, err
+	}
+	left := told.prior // Update leaves the prior state when it sets none
+	if told.left != nil {
+		left = told.left.value
+	}
+	newState, err := withKeys(typ, resp.NewState, left)
+	if err != nil {
+		// Not served again: the apply has happened. Never seen; a bug if it is.
+		resp.Diagnostics = append(resp.Diagnostics, &tfprotov6.Diagnostic{
+			Severity: tfprotov6.DiagnosticSeverityError, Summary: "Could not save the keys map",
+			Detail: "This is a bug in the provider: " + err.Error(),
+		})
+		return resp, nil
+	}
+	resp.NewState = newState
+	s.shortcuts.applies.Add(1)
+	return resp, nil
+}
 
-// unchangedKeysTold is what keysMapServer told ModifyPlan, or nil.
-func unchangedKeysTold(ctx context.Context) *unchangedKeys {
-	u, _ := ctx.Value(unchangedKeysKey{}).(*unchangedKeys)
-	return u
+// applyWithoutKeys is a create's or an update's req with keys null, and
+// the keys of its prior and planned state read for Create and Update. It
+// declines a destroy, a request without a keys map, and keys the resource
+// cannot read without the framework (it must decline before applying).
+func applyWithoutKeys(typ tftypes.Object, req *tfprotov6.ApplyResourceChangeRequest) (_ *tfprotov6.ApplyResourceChangeRequest, _ *keysTold, ok bool) {
+	if req.Config == nil || req.PriorState == nil || req.PlannedState == nil {
+		return nil, nil, false
+	}
+	planned, keys, err := withoutKeys(typ, req.PlannedState)
+	if err != nil || keys.Type() == nil {
+		return nil, nil, false // a destroy, or unreadable
+	}
+	prior, priorKeys, err := withoutKeys(typ, req.PriorState)
+	if err != nil {
+		return nil, nil, false
+	}
+	priorKeys = keysOrNull(typ, priorKeys)
+	if priorKeys.IsNull() && keys.IsNull() {
+		return nil, nil, false
+	}
+	config, _, err := withoutKeys(typ, req.Config)
+	if err != nil {
+		return nil, nil, false
+	}
+	told := &keysTold{prior: priorKeys, planned: keys}
+	if !told.read() {
+		return nil, nil, false
+	}
+	r := *req
+	r.Config, r.PriorState, r.PlannedState = config, prior, planned
+	return &r, told, true
+}
+
+// keysTold is what keysMapServer tells the resource of a request it took
+// the keys map out of, and what the resource answers.
+type keysTold struct {
+	prior, planned tftypes.Value // the keys maps of the prior state and of the plan, null when absent
+	unchanged      bool          // a plan whose keys are the prior state's
+	hashes         []string      // then, the configured hashes, sorted
+
+	readOnce             sync.Once
+	readOK               bool
+	priorMap, plannedMap *keysMap
+
+	plannedUnchanged bool     // set by planUnchangedKeys when it planned the request
+	declined         bool     // set by ModifyPlan when it cannot read the keys: plan it whole
+	left             *keysMap // set by Create and Update: the keys of the state they leave
+}
+
+type keysToldKey struct{}
+
+func withKeysTold(ctx context.Context, told *keysTold) context.Context {
+	return context.WithValue(ctx, keysToldKey{}, told)
+}
+
+// keysToldBy is what keysMapServer told the resource, or nil.
+func keysToldBy(ctx context.Context) *keysTold {
+	told, _ := ctx.Value(keysToldKey{}).(*keysTold)
+	return told
+}
+
+// read reads both keys maps, once; false when either is one the resource
+// must leave to the framework.
+func (t *keysTold) read() bool {
+	t.readOnce.Do(func() {
+		var okPrior, okPlanned bool
+		t.priorMap, okPrior = readKeysMap(t.prior)
+		t.plannedMap, okPlanned = readKeysMap(t.planned)
+		t.readOK = okPrior && okPlanned
+	})
+	return t.readOK
+}
+
+// attachKeys gives the models the keys keysMapServer took out of the
+// request, if it did; false when it did and they cannot be read without
+// the framework. state may be nil (a create).
+func attachKeys(ctx context.Context, plan, state *keyMigrationModel) bool {
+	told := keysToldBy(ctx)
+	if told == nil {
+		return true
+	}
+	if !told.read() {
+		return false
+	}
+	plan.keysMap = told.plannedMap
+	if state != nil {
+		state.keysMap = told.priorMap
+	}
+	return true
+}
+
+// handBackKeys tells keysMapServer the keys of the state m is saved as.
+func handBackKeys(ctx context.Context, m keyMigrationModel) {
+	if told := keysToldBy(ctx); told != nil && m.keysMap != nil {
+		told.left = m.keysMap
+	}
 }
 
 var errNotAnObject = errors.New("not a known object")
 
 // withoutKeys decodes dv as a value of typ and returns it with keys null,
-// and the keys it held.
+// and the keys it held; a null object as it is, with no keys (a Value of
+// no type).
 func withoutKeys(typ tftypes.Object, dv *tfprotov6.DynamicValue) (*tfprotov6.DynamicValue, tftypes.Value, error) {
 	v, err := dv.Unmarshal(typ)
 	if err != nil {
 		return nil, tftypes.Value{}, err
+	}
+	if v.IsNull() {
+		return dv, tftypes.Value{}, nil
 	}
 	attrs, err := attributesOf(v)
 	if err != nil {
@@ -160,6 +298,14 @@ func withoutKeys(typ tftypes.Object, dv *tfprotov6.DynamicValue) (*tfprotov6.Dyn
 	attrs["keys"] = tftypes.NewValue(typ.AttributeTypes["keys"], nil)
 	stripped, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, attrs))
 	return &stripped, keys, err
+}
+
+// keysOrNull is keys, or a null keys map for the keys of a null object.
+func keysOrNull(typ tftypes.Object, keys tftypes.Value) tftypes.Value {
+	if keys.Type() == nil {
+		return tftypes.NewValue(typ.AttributeTypes["keys"], nil)
+	}
+	return keys
 }
 
 // withKeys is dv with keys set back to keys; dv unchanged when it is null.

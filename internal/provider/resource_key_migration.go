@@ -184,6 +184,9 @@ func writePrivate(ctx context.Context, p privateSetter, ps privateState) diag.Di
 func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan keyMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if !attachKeys(ctx, &plan, nil) {
+		resp.Diagnostics.AddError("Unreadable keys", "This is a bug in the provider: keys taken out of the request cannot be read.")
+	}
 	client, diags := clientFrom(r.data)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -228,6 +231,7 @@ func (r *keyMigrationResource) Create(ctx context.Context, req resource.CreateRe
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, &fr, rec)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	handBackKeys(ctx, plan)
 	if migrateErr == nil && len(ps.Unanswered) == 0 && !resp.Diagnostics.HasError() {
 		sealJournal(journalFor(r.data.apiURL, plan.MigrationID.ValueString(), plan.APIID.ValueString()), journaled, plan)
 	}
@@ -551,13 +555,16 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if !req.State.Raw.IsNull() && unchangedKeysShortcut(r, ctx, req, resp) {
 		return
 	}
-	if unchangedKeysTold(ctx) != nil {
-		return // keysMapServer took keys out of this request, and plans it again whole
-	}
 	var plan, state keyMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if !req.State.Raw.IsNull() {
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	if !attachKeys(ctx, &plan, &state) {
+		keysToldBy(ctx).declined = true // keysMapServer plans the request again whole
+		return
+	}
+	if !req.State.Raw.IsNull() {
 		if !resp.Diagnostics.HasError() && replaces(plan, state) {
 			resp.Diagnostics.Append(r.refuseReplacingUnseen(ctx, state)...)
 		}
@@ -670,8 +677,8 @@ func (r *keyMigrationResource) planUnchangedKeys(ctx context.Context, req resour
 	plan.ChangeSummary = state.ChangeSummary
 	resp.Diagnostics.Append(setRecordOn(ctx, rec, &plan)...)
 	resp.Diagnostics.Append(setPlannedComputed(ctx, &resp.Plan, plan)...)
-	if told := unchangedKeysTold(ctx); told != nil {
-		told.planned = true
+	if told := keysToldBy(ctx); told != nil {
+		told.plannedUnchanged = true
 	}
 	return true
 }
@@ -680,8 +687,8 @@ func (r *keyMigrationResource) planUnchangedKeys(ctx context.Context, req resour
 // known and exactly the state's. keysMapServer, having checked that, takes
 // the map out of the request and tells them through ctx.
 func unchangedHashes(ctx context.Context, req resource.ModifyPlanRequest) ([]string, bool) {
-	if told := unchangedKeysTold(ctx); told != nil {
-		return told.hashes, true
+	if told := keysToldBy(ctx); told != nil {
+		return told.hashes, told.unchanged
 	}
 	keys := tftypes.NewAttributePath().WithAttributeName("keys")
 	planned, _, err1 := tftypes.WalkAttributePath(req.Plan.Raw, keys)
@@ -808,6 +815,9 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 	var plan, state keyMigrationModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if !attachKeys(ctx, &plan, &state) {
+		resp.Diagnostics.AddError("Unreadable keys", "This is a bug in the provider: keys taken out of the request cannot be read.")
+	}
 	ps, diags := readPrivate(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	client, diags := clientFrom(r.data)
@@ -845,6 +855,7 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 		if _, err := confirmAPIVisible(ctx, client, state, rec); err != nil {
 			resp.Diagnostics.AddError(apiNotFoundSummary, err.Error())
 			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+			handBackKeys(ctx, state)
 			return
 		}
 		ps.APINotFound = false
@@ -890,6 +901,7 @@ func (r *keyMigrationResource) Update(ctx context.Context, req resource.UpdateRe
 		resp.Diagnostics.Append(writeKeysFileRecord(ctx, resp.Private, &newFR, rec)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	handBackKeys(ctx, plan)
 	if opErr == nil && len(ps.Unanswered) == 0 && !resp.Diagnostics.HasError() {
 		sealJournal(journalFor(r.data.apiURL, plan.MigrationID.ValueString(), plan.APIID.ValueString()), journaled, plan)
 	}
