@@ -50,7 +50,7 @@ var keyMigrationType = sync.OnceValue(func() tftypes.Object {
 })
 
 func (s *keysMapServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
-	if req.TypeName != keyMigrationTypeName || req.CurrentState == nil {
+	if req.TypeName != keyMigrationTypeName || req.CurrentState == nil || keysNullInAll(req.CurrentState) {
 		return s.ProviderServer.ReadResource(ctx, req)
 	}
 	typ := keyMigrationType()
@@ -74,7 +74,7 @@ func (s *keysMapServer) ReadResource(ctx context.Context, req *tfprotov6.ReadRes
 }
 
 func (s *keysMapServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
-	if req.TypeName != keyMigrationTypeName {
+	if req.TypeName != keyMigrationTypeName || keysNullInAll(req.Config, req.PriorState, req.ProposedNewState) {
 		return s.ProviderServer.PlanResourceChange(ctx, req)
 	}
 	stripped, keys, hashes, ok := withoutUnchangedKeys(keyMigrationType(), req)
