@@ -36,7 +36,7 @@ type keysMapServer struct {
 
 // shortcutCounts counts the requests served without the keys map, for tests.
 type shortcutCounts struct {
-	reads, plans atomic.Int64
+	reads, plans, validations atomic.Int64
 }
 
 // keyMigrationType is unkey_key_migration's Terraform type.

@@ -1,0 +1,403 @@
+package provider
+
+import (
+	"context"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/attr/xattr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// ValidateResourceConfig validates unkey_key_migration's keys map itself,
+// key by key straight from the Terraform value, with the schema's own
+// validators, and lets the framework validate the rest with every known key
+// set to null: the framework then still sees the hashes (its map validators,
+// ExactlyOneOf and ValidateConfig read nothing else of keys) but converts no
+// key's settings. The framework's walk costs seconds of CPU per thousand keys.
+// Whatever this walk cannot check exactly as the framework does, it leaves to
+// the framework with the whole configuration.
+func (s *keysMapServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
+	if req.TypeName != keyMigrationTypeName || req.Config == nil || keysNullInAll(req.Config) {
+		return s.ProviderServer.ValidateResourceConfig(ctx, req)
+	}
+	stripped, keyDiags, ok := validateKeysApart(ctx, req.Config)
+	var protoDiags []*tfprotov6.Diagnostic
+	if ok {
+		protoDiags, ok = toProtoDiagnostics(keyDiags)
+	}
+	if !ok {
+		return s.ProviderServer.ValidateResourceConfig(ctx, req)
+	}
+	r := *req
+	r.Config = stripped
+	resp, err := s.ProviderServer.ValidateResourceConfig(ctx, &r)
+	if err != nil || resp == nil {
+		return resp, err
+	}
+	resp.Diagnostics = append(resp.Diagnostics, protoDiags...)
+	s.shortcuts.validations.Add(1)
+	return resp, nil
+}
+
+// keysSchema is unkey_key_migration's schema and its keys attribute.
+var keysSchema = sync.OnceValues(func() (schema.Schema, schema.MapNestedAttribute) {
+	var sch resource.SchemaResponse
+	NewKeyMigrationResource().Schema(context.Background(), resource.SchemaRequest{}, &sch)
+	keys, _ := sch.Schema.Attributes["keys"].(schema.MapNestedAttribute)
+	return sch.Schema, keys
+})
+
+// validateKeysApart validates every known key of the configuration dv and
+// returns dv with those keys null, and the diagnostics; ok false when it
+// cannot do so exactly as the framework would.
+func validateKeysApart(ctx context.Context, dv *tfprotov6.DynamicValue) (_ *tfprotov6.DynamicValue, _ diag.Diagnostics, ok bool) {
+	typ := keyMigrationType()
+	config, err := dv.Unmarshal(typ)
+	if err != nil {
+		return nil, nil, false
+	}
+	attrs, err := attributesOf(config)
+	if err != nil || !attrs["keys"].IsKnown() || attrs["keys"].IsNull() {
+		return nil, nil, false
+	}
+	var elems map[string]tftypes.Value
+	if err := attrs["keys"].As(&elems); err != nil {
+		return nil, nil, false
+	}
+	sch, keysAttr := keysSchema()
+	w := keysWalk{ctx: ctx, config: tfsdk.Config{Raw: config, Schema: sch}}
+	elemType := typ.AttributeTypes["keys"].(tftypes.Map).ElementType //nolint:forcetypeassert // keys is a map in the schema
+	nullKey := tftypes.NewValue(elemType, nil)
+	standIns := make(map[string]tftypes.Value, len(elems))
+	for hash, key := range elems {
+		standIns[hash] = key
+		if key.IsNull() || !key.IsKnown() {
+			continue // left to the framework: it walks these without converting anything
+		}
+		at := path.Root("keys").AtMapKey(hash)
+		w.object(keysAttr.NestedObject.Attributes, key, at, path.MatchRoot("keys").AtMapKey(hash))
+		if w.unsure {
+			return nil, nil, false
+		}
+		standIns[hash] = nullKey
+	}
+	attrs["keys"] = tftypes.NewValue(typ.AttributeTypes["keys"], standIns)
+	out, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, attrs))
+	if err != nil {
+		return nil, nil, false
+	}
+	if refused, sure := mapRefused(ctx, w.config, keysAttr, attrs["keys"]); !sure {
+		return nil, nil, false
+	} else if refused {
+		// The framework reports the map's own errors from the stand-in and
+		// then walks none of its keys.
+		return &out, nil, true
+	}
+	return &out, w.diags, true
+}
+
+// mapRefused tells whether the keys map's own validators (its size, its
+// hashes) find an error in standIn, which has the configuration's hashes.
+func mapRefused(ctx context.Context, config tfsdk.Config, keysAttr schema.MapNestedAttribute, standIn tftypes.Value) (refused, sure bool) {
+	w := keysWalk{ctx: ctx, config: config}
+	value, ok := w.value(keysAttr.GetType(), standIn, path.Root("keys"))
+	if ok {
+		w.runValidators(keysAttr, value, path.Root("keys"), path.MatchRoot("keys"))
+	}
+	return w.diags.HasError(), !w.unsure
+}
+
+// keysWalk runs the checks terraform-plugin-framework's attribute validation
+// (internal/fwserver.AttributeValidate) runs on a nested attribute, in its
+// order, on values taken straight from tftypes. It sets unsure on anything
+// where the framework would report a problem of its own making (a value it
+// cannot convert, a required attribute unset) rather than a validator's.
+type keysWalk struct {
+	ctx    context.Context
+	config tfsdk.Config
+	diags  diag.Diagnostics
+	unsure bool
+}
+
+// object validates the attributes of a known, non-null nested object.
+func (w *keysWalk) object(attrs map[string]schema.Attribute, v tftypes.Value, p path.Path, pe path.Expression) {
+	var vals map[string]tftypes.Value
+	if err := v.As(&vals); err != nil {
+		w.unsure = true
+		return
+	}
+	for name, a := range attrs {
+		w.attribute(a, vals[name], p.AtName(name), pe.AtName(name))
+		if w.unsure {
+			return
+		}
+	}
+}
+
+func (w *keysWalk) attribute(a schema.Attribute, tv tftypes.Value, p path.Path, pe path.Expression) {
+	if a.IsComputed() || a.IsWriteOnly() || a.GetDeprecationMessage() != "" || (a.IsRequired() && tv.IsNull()) {
+		w.unsure = true // framework checks of its own: left to it
+		return
+	}
+	errorsBefore := w.diags.ErrorsCount()
+	value, ok := w.value(a.GetType(), tv, p)
+	if !ok {
+		return
+	}
+	w.runValidators(a, value, p, pe)
+	// The framework walks no nested object of an attribute it has found an
+	// error in.
+	if !w.unsure && w.diags.ErrorsCount() == errorsBefore {
+		w.nested(a, value, p, pe)
+	}
+}
+
+// value converts tv as the framework's fwschemadata.Data.ValueAtPath does,
+// with its value or type validation; ok false when that failed.
+func (w *keysWalk) value(typ attr.Type, tv tftypes.Value, p path.Path) (attr.Value, bool) {
+	value, err := typ.ValueFromTerraform(w.ctx, tv)
+	if err != nil {
+		w.unsure = true
+		return nil, false
+	}
+	var diags diag.Diagnostics
+	if v, ok := value.(xattr.ValidateableAttribute); ok {
+		var resp xattr.ValidateAttributeResponse
+		v.ValidateAttribute(w.ctx, xattr.ValidateAttributeRequest{Path: p}, &resp)
+		diags = resp.Diagnostics
+	} else if t, ok := typ.(xattr.TypeWithValidate); ok { //nolint:staticcheck // the framework still calls it, so must this
+		diags = t.Validate(w.ctx, tv, p)
+	}
+	w.diags.Append(diags...)
+	return value, !diags.HasError()
+}
+
+// runValidators runs the attribute's own validators, each with a response of
+// its own, as the framework's AttributeValidate<Type> functions do.
+func (w *keysWalk) runValidators(a schema.Attribute, value attr.Value, p path.Path, pe path.Expression) {
+	switch a := a.(type) {
+	case interface{ StringValidators() []validator.String }:
+		v, ok := value.(basetypes.StringValuable)
+		if !ok {
+			w.unsure = true
+			return
+		}
+		sv, diags := v.ToStringValue(w.ctx)
+		if w.converted(diags) {
+			req := validator.StringRequest{Config: w.config, ConfigValue: sv, Path: p, PathExpression: pe}
+			for _, val := range a.StringValidators() {
+				var resp validator.StringResponse
+				val.ValidateString(w.ctx, req, &resp)
+				w.diags.Append(resp.Diagnostics...)
+			}
+		}
+	case interface{ Int64Validators() []validator.Int64 }:
+		v, ok := value.(basetypes.Int64Valuable)
+		if !ok {
+			w.unsure = true
+			return
+		}
+		iv, diags := v.ToInt64Value(w.ctx)
+		if w.converted(diags) {
+			req := validator.Int64Request{Config: w.config, ConfigValue: iv, Path: p, PathExpression: pe}
+			for _, val := range a.Int64Validators() {
+				var resp validator.Int64Response
+				val.ValidateInt64(w.ctx, req, &resp)
+				w.diags.Append(resp.Diagnostics...)
+			}
+		}
+	case interface{ BoolValidators() []validator.Bool }:
+		v, ok := value.(basetypes.BoolValuable)
+		if !ok {
+			w.unsure = true
+			return
+		}
+		bv, diags := v.ToBoolValue(w.ctx)
+		if w.converted(diags) {
+			req := validator.BoolRequest{Config: w.config, ConfigValue: bv, Path: p, PathExpression: pe}
+			for _, val := range a.BoolValidators() {
+				var resp validator.BoolResponse
+				val.ValidateBool(w.ctx, req, &resp)
+				w.diags.Append(resp.Diagnostics...)
+			}
+		}
+	case interface{ SetValidators() []validator.Set }:
+		v, ok := value.(basetypes.SetValuable)
+		if !ok {
+			w.unsure = true
+			return
+		}
+		sv, diags := v.ToSetValue(w.ctx)
+		if w.converted(diags) {
+			req := validator.SetRequest{Config: w.config, ConfigValue: sv, Path: p, PathExpression: pe}
+			for _, val := range a.SetValidators() {
+				var resp validator.SetResponse
+				val.ValidateSet(w.ctx, req, &resp)
+				w.diags.Append(resp.Diagnostics...)
+			}
+		}
+	case interface{ ListValidators() []validator.List }:
+		v, ok := value.(basetypes.ListValuable)
+		if !ok {
+			w.unsure = true
+			return
+		}
+		lv, diags := v.ToListValue(w.ctx)
+		if w.converted(diags) {
+			req := validator.ListRequest{Config: w.config, ConfigValue: lv, Path: p, PathExpression: pe}
+			for _, val := range a.ListValidators() {
+				var resp validator.ListResponse
+				val.ValidateList(w.ctx, req, &resp)
+				w.diags.Append(resp.Diagnostics...)
+			}
+		}
+	case interface{ MapValidators() []validator.Map }:
+		v, ok := value.(basetypes.MapValuable)
+		if !ok {
+			w.unsure = true
+			return
+		}
+		mv, diags := v.ToMapValue(w.ctx)
+		if w.converted(diags) {
+			req := validator.MapRequest{Config: w.config, ConfigValue: mv, Path: p, PathExpression: pe}
+			for _, val := range a.MapValidators() {
+				var resp validator.MapResponse
+				val.ValidateMap(w.ctx, req, &resp)
+				w.diags.Append(resp.Diagnostics...)
+			}
+		}
+	case interface{ ObjectValidators() []validator.Object }:
+		v, ok := value.(basetypes.ObjectValuable)
+		if !ok {
+			w.unsure = true
+			return
+		}
+		ov, diags := v.ToObjectValue(w.ctx)
+		if w.converted(diags) {
+			req := validator.ObjectRequest{Config: w.config, ConfigValue: ov, Path: p, PathExpression: pe}
+			for _, val := range a.ObjectValidators() {
+				var resp validator.ObjectResponse
+				val.ValidateObject(w.ctx, req, &resp)
+				w.diags.Append(resp.Diagnostics...)
+			}
+		}
+	default:
+		w.unsure = true // an attribute kind the keys schema does not have
+	}
+}
+
+// converted appends the diagnostics of a conversion and tells whether it
+// succeeded; the framework skips the validators of a value it failed to
+// convert.
+func (w *keysWalk) converted(diags diag.Diagnostics) bool {
+	w.diags.Append(diags...)
+	return !diags.HasError()
+}
+
+// nested walks a nested attribute's objects as the framework's
+// AttributeValidateNestedAttributes does: a single object when known and not
+// null, every element of a list. An element that is null or unknown is left
+// to the framework, which reads unset attributes there as missing.
+func (w *keysWalk) nested(a schema.Attribute, value attr.Value, p path.Path, pe path.Expression) {
+	switch a := a.(type) {
+	case schema.SingleNestedAttribute:
+		tv, err := value.ToTerraformValue(w.ctx)
+		if err != nil {
+			w.unsure = true
+			return
+		}
+		if tv.IsNull() || !tv.IsKnown() {
+			return
+		}
+		w.object(a.Attributes, tv, p, pe)
+	case schema.ListNestedAttribute:
+		tv, err := value.ToTerraformValue(w.ctx)
+		if err != nil {
+			w.unsure = true
+			return
+		}
+		if tv.IsNull() || !tv.IsKnown() {
+			return
+		}
+		var elems []tftypes.Value
+		if err := tv.As(&elems); err != nil {
+			w.unsure = true
+			return
+		}
+		if len(a.NestedObject.Validators) > 0 {
+			w.unsure = true // the keys schema has none; the framework would run them first
+			return
+		}
+		for i, elem := range elems {
+			if elem.IsNull() || !elem.IsKnown() {
+				w.unsure = true
+				return
+			}
+			w.object(a.NestedObject.Attributes, elem, p.AtListIndex(i), pe.AtListIndex(i))
+			if w.unsure {
+				return
+			}
+		}
+	case schema.MapNestedAttribute, schema.SetNestedAttribute:
+		w.unsure = true // not in a key's settings
+	}
+}
+
+// toProtoDiagnostics converts framework diagnostics as the framework's
+// server does (internal/toproto6.Diagnostics); ok false if a path does not
+// convert, where the framework would add a diagnostic of its own.
+func toProtoDiagnostics(diags diag.Diagnostics) (_ []*tfprotov6.Diagnostic, ok bool) {
+	out := make([]*tfprotov6.Diagnostic, 0, len(diags))
+	for _, d := range diags {
+		pd := &tfprotov6.Diagnostic{Summary: d.Summary(), Detail: d.Detail()}
+		switch d.Severity() {
+		case diag.SeverityError:
+			pd.Severity = tfprotov6.DiagnosticSeverityError
+		case diag.SeverityWarning:
+			pd.Severity = tfprotov6.DiagnosticSeverityWarning
+		default:
+			pd.Severity = tfprotov6.DiagnosticSeverityInvalid
+		}
+		if wp, ok := d.(diag.DiagnosticWithPath); ok {
+			if pd.Attribute = toTFPath(wp.Path()); pd.Attribute == nil {
+				return nil, false
+			}
+		}
+		out = append(out, pd)
+	}
+	return out, true
+}
+
+// toTFPath is p as the framework's internal/totftypes.AttributePath
+// converts it; nil for a step it cannot convert.
+func toTFPath(p path.Path) *tftypes.AttributePath {
+	steps := make([]tftypes.AttributePathStep, 0, len(p.Steps()))
+	for _, step := range p.Steps() {
+		switch step := step.(type) {
+		case path.PathStepAttributeName:
+			steps = append(steps, tftypes.AttributeName(string(step)))
+		case path.PathStepElementKeyInt:
+			steps = append(steps, tftypes.ElementKeyInt(int64(step)))
+		case path.PathStepElementKeyString:
+			steps = append(steps, tftypes.ElementKeyString(string(step)))
+		case path.PathStepElementKeyValue:
+			v, err := step.Value.ToTerraformValue(context.Background())
+			if err != nil {
+				return nil
+			}
+			steps = append(steps, tftypes.ElementKeyValue(v))
+		default:
+			return nil
+		}
+	}
+	return tftypes.NewAttributePathWithSteps(steps)
+}
