@@ -29,7 +29,7 @@ func (s *keysMapServer) ValidateResourceConfig(ctx context.Context, req *tfproto
 	if req.TypeName != keyMigrationTypeName || req.Config == nil || keysNullInAll(req.Config) {
 		return s.ProviderServer.ValidateResourceConfig(ctx, req)
 	}
-	stripped, keyDiags, ok := validateKeysApart(ctx, req.Config)
+	stripped, keyDiags, hashes, ok := validateKeysApart(ctx, req.Config)
 	var protoDiags []*tfprotov6.Diagnostic
 	if ok {
 		protoDiags, ok = toProtoDiagnostics(keyDiags)
@@ -39,7 +39,7 @@ func (s *keysMapServer) ValidateResourceConfig(ctx context.Context, req *tfproto
 	}
 	r := *req
 	r.Config = stripped
-	resp, err := s.ProviderServer.ValidateResourceConfig(ctx, &r)
+	resp, err := s.ProviderServer.ValidateResourceConfig(context.WithValue(ctx, validatedHashesKey{}, hashes), &r)
 	if err != nil || resp == nil {
 		return resp, err
 	}
@@ -56,64 +56,64 @@ var keysSchema = sync.OnceValues(func() (schema.Schema, schema.MapNestedAttribut
 	return sch.Schema, keys
 })
 
-// validateKeysApart validates every known key of the configuration dv and
-// returns dv with those keys null, and the diagnostics; ok false when it
-// cannot do so exactly as the framework would.
-func validateKeysApart(ctx context.Context, dv *tfprotov6.DynamicValue) (_ *tfprotov6.DynamicValue, _ diag.Diagnostics, ok bool) {
+// validateKeysApart validates the keys map of the configuration dv as the
+// framework would, and returns dv with a stand-in for the map: one hash with
+// a null key, in which the framework's map validators, ExactlyOneOf and
+// nested walk find nothing, while ValidateConfig reads the configured hashes
+// from the context (hashesToValidate). ok false when it cannot do so exactly
+// as the framework would.
+func validateKeysApart(ctx context.Context, dv *tfprotov6.DynamicValue) (_ *tfprotov6.DynamicValue, _ diag.Diagnostics, hashes []string, ok bool) {
 	typ := keyMigrationType()
 	config, err := dv.Unmarshal(typ)
 	if err != nil {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	attrs, err := attributesOf(config)
 	if err != nil || !attrs["keys"].IsKnown() || attrs["keys"].IsNull() {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	var elems map[string]tftypes.Value
-	if err := attrs["keys"].As(&elems); err != nil {
-		return nil, nil, false
+	if err := attrs["keys"].As(&elems); err != nil || len(elems) == 0 {
+		return nil, nil, nil, false
 	}
 	sch, keysAttr := keysSchema()
 	w := keysWalk{ctx: ctx, config: tfsdk.Config{Raw: config, Schema: sch}}
-	elemType := typ.AttributeTypes["keys"].(tftypes.Map).ElementType //nolint:forcetypeassert // keys is a map in the schema
-	nullKey := tftypes.NewValue(elemType, nil)
-	standIns := make(map[string]tftypes.Value, len(elems))
-	for hash, key := range elems {
-		standIns[hash] = key
-		if key.IsNull() || !key.IsKnown() {
-			continue // left to the framework: it walks these without converting anything
-		}
-		at := path.Root("keys").AtMapKey(hash)
-		w.object(keysAttr.NestedObject.Attributes, key, at, path.MatchRoot("keys").AtMapKey(hash))
-		if w.unsure {
-			return nil, nil, false
-		}
-		standIns[hash] = nullKey
+	keysType := typ.AttributeTypes["keys"].(tftypes.Map) //nolint:forcetypeassert // keys is a map in the schema
+	nullKey := tftypes.NewValue(keysType.ElementType, nil)
+	nullKeys := make(map[string]tftypes.Value, len(elems))
+	for hash := range elems {
+		nullKeys[hash] = nullKey
 	}
-	attrs["keys"] = tftypes.NewValue(typ.AttributeTypes["keys"], standIns)
+	// The map's own validators read only its hashes; with an error among
+	// them, the framework walks none of its keys.
+	if w.mapAttribute(keysAttr, tftypes.NewValue(keysType, nullKeys)); !w.unsure && !w.diags.HasError() {
+		for hash, key := range elems {
+			if w.key(keysAttr.NestedObject.Attributes, key, hash); w.unsure {
+				break
+			}
+		}
+	}
+	if w.unsure {
+		return nil, nil, nil, false
+	}
+	attrs["keys"] = tftypes.NewValue(keysType, map[string]tftypes.Value{"stand-in": nullKey})
 	out, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, attrs))
 	if err != nil {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
-	if refused, sure := mapRefused(ctx, w.config, keysAttr, attrs["keys"]); !sure {
-		return nil, nil, false
-	} else if refused {
-		// The framework reports the map's own errors from the stand-in and
-		// then walks none of its keys.
-		return &out, nil, true
-	}
-	return &out, w.diags, true
+	return &out, w.diags, sortedKeys(elems), true
 }
 
-// mapRefused tells whether the keys map's own validators (its size, its
-// hashes) find an error in standIn, which has the configuration's hashes.
-func mapRefused(ctx context.Context, config tfsdk.Config, keysAttr schema.MapNestedAttribute, standIn tftypes.Value) (refused, sure bool) {
-	w := keysWalk{ctx: ctx, config: config}
-	value, ok := w.value(keysAttr.GetType(), standIn, path.Root("keys"))
-	if ok {
-		w.runValidators(keysAttr, value, path.Root("keys"), path.MatchRoot("keys"))
+type validatedHashesKey struct{}
+
+// hashesToValidate is the configured hashes, sorted, for ValidateConfig:
+// those keysMapServer told it when it stood one in for the keys map, else
+// those of config.
+func hashesToValidate(ctx context.Context, config tftypes.Value) ([]string, error) {
+	if hashes, ok := ctx.Value(validatedHashesKey{}).([]string); ok {
+		return hashes, nil
 	}
-	return w.diags.HasError(), !w.unsure
+	return configuredHashes(config)
 }
 
 // keysWalk runs the checks terraform-plugin-framework's attribute validation
@@ -126,6 +126,27 @@ type keysWalk struct {
 	config tfsdk.Config
 	diags  diag.Diagnostics
 	unsure bool
+}
+
+// mapAttribute runs the validators of the keys map itself on v.
+func (w *keysWalk) mapAttribute(keysAttr schema.MapNestedAttribute, v tftypes.Value) {
+	p := path.Root("keys")
+	if value, ok := w.value(keysAttr.GetType(), v, p); ok {
+		w.runValidators(keysAttr, value, p, path.MatchRoot("keys"))
+	}
+}
+
+// key validates one key of the map. The framework reads every attribute of a
+// null or unknown key as null.
+func (w *keysWalk) key(attrs map[string]schema.Attribute, key tftypes.Value, hash string) {
+	p, pe := path.Root("keys").AtMapKey(hash), path.MatchRoot("keys").AtMapKey(hash)
+	if key.IsNull() || !key.IsKnown() {
+		for name, a := range attrs {
+			w.attribute(a, tftypes.NewValue(a.GetType().TerraformType(w.ctx), nil), p.AtName(name), pe.AtName(name))
+		}
+		return
+	}
+	w.object(attrs, key, p, pe)
 }
 
 // object validates the attributes of a known, non-null nested object.

@@ -207,7 +207,7 @@ func TestValidateKeysMapAsTheFramework(t *testing.T) {
 		"many problems in one key":            {config: one(k.with(k.with(k.set(str(""), "name"), str("[]"), "meta"), num(0), "ratelimits", 0, "limit")), taken: true},
 		"a key unknown":                       {config: m.config("api_1", keysOf(k.full(), tftypes.NewValue(k.elemType, tftypes.UnknownValue))), taken: true},
 		"a key null":                          {config: m.config("api_1", keysOf(k.full(), tftypes.NewValue(k.elemType, nil))), taken: true},
-		"keys empty":                          {config: m.config("api_1", keysOf()), taken: true},
+		"keys empty":                          {config: m.config("api_1", keysOf())},
 		"a hash too short":                    {config: m.config("api_1", tftypes.NewValue(m.keysType, map[string]tftypes.Value{"ab": k.set(str(""), "name")})), taken: true},
 		"keys unknown":                        {config: m.config("api_1", tftypes.NewValue(m.keysType, tftypes.UnknownValue))},
 		"keys null":                           {config: m.config("api_1", m.null("keys"))},
@@ -295,5 +295,30 @@ func TestKeysSchemaIsTheResources(t *testing.T) {
 	got, keys := keysSchema()
 	if !got.Type().Equal(sch.Schema.Type()) || !keys.GetType().Equal(sch.Schema.Attributes["keys"].GetType()) {
 		t.Fatal("keysSchema is not unkey_key_migration's schema")
+	}
+}
+
+// BenchmarkValidateKeysMap validates 3,000 keys with every setting through
+// the framework's server and through keysMapServer.
+func BenchmarkValidateKeysMap(b *testing.B) {
+	m := newMigrationValues(b, "mig_1", "api_1")
+	elems := map[string]tftypes.Value{}
+	for i := range 3000 {
+		elems[fmt.Sprintf("%044d", i)] = sampleKeySettings(b, context.Background(), keysAttribute(), true)
+	}
+	dv, err := tfprotov6.NewDynamicValue(m.objType, m.config("api_1", tftypes.NewValue(m.keysType, elems)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := &tfprotov6.ValidateResourceConfigRequest{TypeName: keyMigrationTypeName, Config: &dv}
+	for name, server := range map[string]tfprotov6.ProviderServer{"framework": frameworkServer(), "keysMapServer": newKeysMapServer()} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				resp, err := server.ValidateResourceConfig(context.Background(), req)
+				if err != nil || len(resp.Diagnostics) != 1 { // the large-map warning
+					b.Fatal(err, resp.Diagnostics)
+				}
+			}
+		})
 	}
 }
