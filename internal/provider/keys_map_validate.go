@@ -29,7 +29,7 @@ func (s *keysMapServer) ValidateResourceConfig(ctx context.Context, req *tfproto
 	if req.TypeName != keyMigrationTypeName || req.Config == nil || keysNullInAll(req.Config) {
 		return s.ProviderServer.ValidateResourceConfig(ctx, req)
 	}
-	stripped, keyDiags, hashes, ok := validateKeysApart(ctx, req.Config)
+	stripped, keyDiags, hashes, ok := validateKeysApart(ctx, req.Config, schemaCapabilities(req.ClientCapabilities))
 	var protoDiags []*tfprotov6.Diagnostic
 	if ok {
 		protoDiags, ok = toProtoDiagnostics(keyDiags)
@@ -62,7 +62,7 @@ var keysSchema = sync.OnceValues(func() (schema.Schema, schema.MapNestedAttribut
 // nested walk find nothing, while ValidateConfig reads the configured hashes
 // from the context (hashesToValidate). ok false when it cannot do so exactly
 // as the framework would.
-func validateKeysApart(ctx context.Context, dv *tfprotov6.DynamicValue) (_ *tfprotov6.DynamicValue, _ diag.Diagnostics, hashes []string, ok bool) {
+func validateKeysApart(ctx context.Context, dv *tfprotov6.DynamicValue, caps validator.ValidateSchemaClientCapabilities) (_ *tfprotov6.DynamicValue, _ diag.Diagnostics, hashes []string, ok bool) {
 	typ := keyMigrationType()
 	config, err := dv.Unmarshal(typ)
 	if err != nil {
@@ -77,7 +77,7 @@ func validateKeysApart(ctx context.Context, dv *tfprotov6.DynamicValue) (_ *tfpr
 		return nil, nil, nil, false
 	}
 	sch, keysAttr := keysSchema()
-	w := keysWalk{ctx: ctx, config: tfsdk.Config{Raw: config, Schema: sch}}
+	w := keysWalk{ctx: ctx, config: tfsdk.Config{Raw: config, Schema: sch}, caps: caps}
 	keysType := typ.AttributeTypes["keys"].(tftypes.Map) //nolint:forcetypeassert // keys is a map in the schema
 	nullKey := tftypes.NewValue(keysType.ElementType, nil)
 	nullKeys := make(map[string]tftypes.Value, len(elems))
@@ -104,6 +104,11 @@ func validateKeysApart(ctx context.Context, dv *tfprotov6.DynamicValue) (_ *tfpr
 	return &out, w.diags, sortedKeys(elems), true
 }
 
+// schemaCapabilities is what the framework tells validators of the client.
+func schemaCapabilities(c *tfprotov6.ValidateResourceConfigClientCapabilities) validator.ValidateSchemaClientCapabilities {
+	return validator.ValidateSchemaClientCapabilities{WriteOnlyAttributesAllowed: c != nil && c.WriteOnlyAttributesAllowed}
+}
+
 type validatedHashesKey struct{}
 
 // hashesToValidate is the configured hashes, sorted, for ValidateConfig:
@@ -124,6 +129,7 @@ func hashesToValidate(ctx context.Context, config tftypes.Value) ([]string, erro
 type keysWalk struct {
 	ctx    context.Context
 	config tfsdk.Config
+	caps   validator.ValidateSchemaClientCapabilities
 	diags  diag.Diagnostics
 	unsure bool
 }
@@ -214,7 +220,7 @@ func (w *keysWalk) runValidators(a schema.Attribute, value attr.Value, p path.Pa
 		}
 		sv, diags := v.ToStringValue(w.ctx)
 		if w.converted(diags) {
-			req := validator.StringRequest{Config: w.config, ConfigValue: sv, Path: p, PathExpression: pe}
+			req := validator.StringRequest{ClientCapabilities: w.caps, Config: w.config, ConfigValue: sv, Path: p, PathExpression: pe}
 			for _, val := range a.StringValidators() {
 				var resp validator.StringResponse
 				val.ValidateString(w.ctx, req, &resp)
@@ -229,7 +235,7 @@ func (w *keysWalk) runValidators(a schema.Attribute, value attr.Value, p path.Pa
 		}
 		iv, diags := v.ToInt64Value(w.ctx)
 		if w.converted(diags) {
-			req := validator.Int64Request{Config: w.config, ConfigValue: iv, Path: p, PathExpression: pe}
+			req := validator.Int64Request{ClientCapabilities: w.caps, Config: w.config, ConfigValue: iv, Path: p, PathExpression: pe}
 			for _, val := range a.Int64Validators() {
 				var resp validator.Int64Response
 				val.ValidateInt64(w.ctx, req, &resp)
@@ -244,7 +250,7 @@ func (w *keysWalk) runValidators(a schema.Attribute, value attr.Value, p path.Pa
 		}
 		bv, diags := v.ToBoolValue(w.ctx)
 		if w.converted(diags) {
-			req := validator.BoolRequest{Config: w.config, ConfigValue: bv, Path: p, PathExpression: pe}
+			req := validator.BoolRequest{ClientCapabilities: w.caps, Config: w.config, ConfigValue: bv, Path: p, PathExpression: pe}
 			for _, val := range a.BoolValidators() {
 				var resp validator.BoolResponse
 				val.ValidateBool(w.ctx, req, &resp)
@@ -259,7 +265,7 @@ func (w *keysWalk) runValidators(a schema.Attribute, value attr.Value, p path.Pa
 		}
 		sv, diags := v.ToSetValue(w.ctx)
 		if w.converted(diags) {
-			req := validator.SetRequest{Config: w.config, ConfigValue: sv, Path: p, PathExpression: pe}
+			req := validator.SetRequest{ClientCapabilities: w.caps, Config: w.config, ConfigValue: sv, Path: p, PathExpression: pe}
 			for _, val := range a.SetValidators() {
 				var resp validator.SetResponse
 				val.ValidateSet(w.ctx, req, &resp)
@@ -274,7 +280,7 @@ func (w *keysWalk) runValidators(a schema.Attribute, value attr.Value, p path.Pa
 		}
 		lv, diags := v.ToListValue(w.ctx)
 		if w.converted(diags) {
-			req := validator.ListRequest{Config: w.config, ConfigValue: lv, Path: p, PathExpression: pe}
+			req := validator.ListRequest{ClientCapabilities: w.caps, Config: w.config, ConfigValue: lv, Path: p, PathExpression: pe}
 			for _, val := range a.ListValidators() {
 				var resp validator.ListResponse
 				val.ValidateList(w.ctx, req, &resp)
@@ -289,7 +295,7 @@ func (w *keysWalk) runValidators(a schema.Attribute, value attr.Value, p path.Pa
 		}
 		mv, diags := v.ToMapValue(w.ctx)
 		if w.converted(diags) {
-			req := validator.MapRequest{Config: w.config, ConfigValue: mv, Path: p, PathExpression: pe}
+			req := validator.MapRequest{ClientCapabilities: w.caps, Config: w.config, ConfigValue: mv, Path: p, PathExpression: pe}
 			for _, val := range a.MapValidators() {
 				var resp validator.MapResponse
 				val.ValidateMap(w.ctx, req, &resp)
@@ -304,7 +310,7 @@ func (w *keysWalk) runValidators(a schema.Attribute, value attr.Value, p path.Pa
 		}
 		ov, diags := v.ToObjectValue(w.ctx)
 		if w.converted(diags) {
-			req := validator.ObjectRequest{Config: w.config, ConfigValue: ov, Path: p, PathExpression: pe}
+			req := validator.ObjectRequest{ClientCapabilities: w.caps, Config: w.config, ConfigValue: ov, Path: p, PathExpression: pe}
 			for _, val := range a.ObjectValidators() {
 				var resp validator.ObjectResponse
 				val.ValidateObject(w.ctx, req, &resp)
