@@ -417,7 +417,7 @@ func toTFPath(p path.Path) *tftypes.AttributePath {
 		case path.PathStepElementKeyString:
 			steps = append(steps, tftypes.ElementKeyString(string(step)))
 		case path.PathStepElementKeyValue:
-			v, err := step.Value.ToTerraformValue(context.Background())
+			v, err := step.ToTerraformValue(context.Background())
 			if err != nil {
 				return nil
 			}
