@@ -162,7 +162,7 @@ fuzz_targets=(
   ./internal/provider:FuzzDecodeKeyIDsJSON ./internal/provider:FuzzEncodeKeyIDsJSON
   ./internal/plainjson:FuzzValueAgreesWithEncodingJSON ./internal/migration:FuzzDecodeEntry
   ./internal/unkeyclient:FuzzPlanBatches ./internal/unkeyclient:FuzzEncodeKeyFast
-  ./internal/unkeyclient:FuzzMigrateAnswerFast
+  ./internal/unkeyclient:FuzzMigrateAnswerFast ./internal/provider:FuzzPeekKeysNull
 )
 # fuzz_once PKG NAME fuzzes one target, its output kept in $work/fuzz.log.
 fuzz_once() { go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "$FUZZTIME" >"$work/fuzz.log" 2>&1; }

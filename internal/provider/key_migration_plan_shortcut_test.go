@@ -82,14 +82,14 @@ func TestPlanUnchangedKeysAsTheFullPath(t *testing.T) {
 // configuration, a state and Terraform's proposed new state, for one
 // migration_id and api_id.
 type migrationValues struct {
-	t                  *testing.T
+	t                  testing.TB
 	ctx                context.Context
 	objType            tftypes.Object
 	keysType           tftypes.Map
 	migrationID, apiID string
 }
 
-func newMigrationValues(t *testing.T, migrationID, apiID string) migrationValues {
+func newMigrationValues(t testing.TB, migrationID, apiID string) migrationValues {
 	ctx := context.Background()
 	var sch resource.SchemaResponse
 	NewKeyMigrationResource().Schema(ctx, resource.SchemaRequest{}, &sch)

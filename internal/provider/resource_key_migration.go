@@ -58,7 +58,7 @@ func (r *keyMigrationResource) ValidateConfig(ctx context.Context, req resource.
 	var format, keysJSON types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("hash_format"), &format)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("keys_json"), &keysJSON)...)
-	hashes, err := configuredHashes(req.Config.Raw)
+	hashes, err := hashesToValidate(ctx, req.Config.Raw)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("keys"), "Unreadable keys", "This is a bug in the provider: "+err.Error())
 	}

@@ -111,7 +111,7 @@ func TestFixedTypesChangeNothing(t *testing.T) {
 }
 
 // sampleKeySettings is a keys element with every attribute set, or all null.
-func sampleKeySettings(t *testing.T, ctx context.Context, keys schema.MapNestedAttribute, full bool) tftypes.Value {
+func sampleKeySettings(t testing.TB, ctx context.Context, keys schema.MapNestedAttribute, full bool) tftypes.Value {
 	t.Helper()
 	typ := keys.NestedObject.Type().TerraformType(ctx)
 	if !full {

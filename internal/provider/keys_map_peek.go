@@ -1,0 +1,96 @@
+package provider
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
+)
+
+// keysNullInAll tells whether every one of dvs is an object whose keys
+// attribute is null, peeked from the msgpack without decoding the rest:
+// then keysMapServer has nothing to take out, and decoding a keys_json or
+// keys_file state (48 MB at 100,000 keys) once more would be wasted.
+// False whenever it cannot tell; the caller then decodes in full.
+func keysNullInAll(dvs ...*tfprotov6.DynamicValue) bool {
+	for _, dv := range dvs {
+		if null, ok := peekKeysNull(dv); !ok || !null {
+			return false
+		}
+	}
+	return true
+}
+
+// peekKeysNull reads the top-level keys attribute of an object encoded as
+// tftypes encodes it in msgpack (a map from attribute name to value),
+// skipping every other value. ok is false for anything it cannot read that
+// way: JSON, a null or unknown object, malformed bytes.
+func peekKeysNull(dv *tfprotov6.DynamicValue) (null, ok bool) {
+	if dv == nil || dv.JSON != nil || dv.MsgPack == nil {
+		return false, false
+	}
+	r := bytes.NewReader(dv.MsgPack)
+	dec := msgpack.NewDecoder(r)
+	n, err := dec.DecodeMapLen()
+	if err != nil || n < 0 {
+		return false, false
+	}
+	for range n {
+		name, err := dec.DecodeString()
+		if err != nil {
+			return false, false
+		}
+		code, err := dec.PeekCode()
+		if err != nil {
+			return false, false
+		}
+		if name == "keys" {
+			return code == msgpcode.Nil, true
+		}
+		if err := skipValue(dec, r, dv.MsgPack, code); err != nil {
+			return false, false
+		}
+	}
+	return false, false
+}
+
+// skipValue skips the value starting with code. The decoder reads straight
+// from r (a bytes.Reader needs no buffer), so a long string (keys_json,
+// key_ids_json) is passed by moving r past it: Decoder.Skip would copy it.
+func skipValue(dec *msgpack.Decoder, r *bytes.Reader, data []byte, code byte) error {
+	if span, ok := stringSpan(code, data[len(data)-r.Len():]); ok {
+		_, err := r.Seek(int64(span), io.SeekCurrent)
+		return err
+	}
+	return dec.Skip()
+}
+
+// stringSpan is the encoded length of the str or bin value of 8, 16 or 32
+// bit length at the start of b; false for any other value, or one that b
+// does not hold whole.
+func stringSpan(code byte, b []byte) (int, bool) {
+	var head, size int
+	switch code {
+	case msgpcode.Str8, msgpcode.Bin8:
+		if head = 2; len(b) >= head {
+			size = int(b[1])
+		}
+	case msgpcode.Str16, msgpcode.Bin16:
+		if head = 3; len(b) >= head {
+			size = int(binary.BigEndian.Uint16(b[1:3]))
+		}
+	case msgpcode.Str32, msgpcode.Bin32:
+		if head = 5; len(b) >= head {
+			size = int(binary.BigEndian.Uint32(b[1:5]))
+		}
+	default:
+		return 0, false
+	}
+	if len(b) < head || size > len(b)-head {
+		return 0, false
+	}
+	return head + size, true
+}
