@@ -26,14 +26,18 @@ func keysNullInAll(dvs ...*tfprotov6.DynamicValue) bool {
 
 // peekKeysNull reads the top-level keys attribute of an object encoded as
 // tftypes encodes it in msgpack (a map from attribute name to value),
-// skipping every other value. ok is false for anything it cannot read that
-// way: JSON, a null or unknown object, malformed bytes.
+// skipping every other value. A null object (a create's prior state, a
+// destroy's plan) has null keys: nothing to take out. ok is false for
+// anything it cannot read that way: JSON, an unknown object, malformed bytes.
 func peekKeysNull(dv *tfprotov6.DynamicValue) (null, ok bool) {
 	if dv == nil || dv.JSON != nil || dv.MsgPack == nil {
 		return false, false
 	}
 	r := bytes.NewReader(dv.MsgPack)
 	dec := msgpack.NewDecoder(r)
+	if code, err := dec.PeekCode(); err == nil && code == msgpcode.Nil {
+		return true, true
+	}
 	n, err := dec.DecodeMapLen()
 	if err != nil || n < 0 {
 		return false, false

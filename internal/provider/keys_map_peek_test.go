@@ -59,7 +59,7 @@ func TestPeekKeysNullAsTheFullDecode(t *testing.T) {
 		"keys unknown":              {value: m.config("api_1", unknownKeys), ok: true},
 		"keys empty":                {value: m.config("api_1", tftypes.NewValue(m.keysType, map[string]tftypes.Value{})), ok: true},
 		"api_id unknown, keys null": {value: m.with(m.config("api_1", m.null("keys")), "api_id", tftypes.NewValue(tftypes.String, tftypes.UnknownValue)), null: true, ok: true},
-		"object null":               {value: tftypes.NewValue(m.objType, nil)},
+		"object null":               {value: tftypes.NewValue(m.objType, nil), null: true, ok: true},
 		"object unknown":            {value: tftypes.NewValue(m.objType, tftypes.UnknownValue)},
 	}
 	for name, c := range cases {
