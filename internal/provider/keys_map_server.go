@@ -167,18 +167,21 @@ func (s *keysMapServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.
 	if told.left != nil {
 		left = told.left.value
 	}
-	newState, err := withKeys(typ, resp.NewState, left)
-	if err != nil {
+	if newState, err := withKeys(typ, resp.NewState, left); err == nil {
+		resp.NewState = newState
+		s.shortcuts.applies.Add(1)
+	} else {
 		// Not served again: the apply has happened. Never seen; a bug if it is.
-		resp.Diagnostics = append(resp.Diagnostics, &tfprotov6.Diagnostic{
-			Severity: tfprotov6.DiagnosticSeverityError, Summary: "Could not save the keys map",
-			Detail: "This is a bug in the provider: " + err.Error(),
-		})
-		return resp, nil
+		resp.Diagnostics = append(resp.Diagnostics, keysNotSplicedBug(err))
 	}
-	resp.NewState = newState
-	s.shortcuts.applies.Add(1)
 	return resp, nil
+}
+
+func keysNotSplicedBug(err error) *tfprotov6.Diagnostic {
+	return &tfprotov6.Diagnostic{
+		Severity: tfprotov6.DiagnosticSeverityError, Summary: "Could not save the keys map",
+		Detail: "This is a bug in the provider: " + err.Error(),
+	}
 }
 
 // applyWithoutKeys is a create's or an update's req with keys null, and
