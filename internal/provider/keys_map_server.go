@@ -149,9 +149,7 @@ func withStandIn(typ tftypes.Object, dv *tfprotov6.DynamicValue) (*tfprotov6.Dyn
 }
 
 func (s *keysMapServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
-	// A switch from a keys map to keys_json or keys_file, whose planned keys
-	// are null, is served whole too: rare, and the framework's way is right.
-	if req.TypeName != keyMigrationTypeName || keysNullInAll(req.Config, req.PlannedState) {
+	if req.TypeName != keyMigrationTypeName || keysNullInAll(req.Config, req.PriorState, req.PlannedState) {
 		return s.ProviderServer.ApplyResourceChange(ctx, req)
 	}
 	typ := keyMigrationType()
