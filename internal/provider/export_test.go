@@ -18,7 +18,14 @@ type CountingServers struct {
 
 type countingServer struct {
 	*keysMapServer
-	reads, plans, applies atomic.Int64
+	reads, plans, applies, validations atomic.Int64
+}
+
+func (s *countingServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
+	if req.TypeName == keyMigrationTypeName {
+		s.validations.Add(1)
+	}
+	return s.keysMapServer.ValidateResourceConfig(ctx, req)
 }
 
 func (s *countingServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
@@ -59,9 +66,11 @@ func (c *CountingServers) Reset() {
 		s.reads.Store(0)
 		s.plans.Store(0)
 		s.applies.Store(0)
+		s.validations.Store(0)
 		s.shortcuts.reads.Store(0)
 		s.shortcuts.plans.Store(0)
 		s.shortcuts.applies.Store(0)
+		s.shortcuts.validations.Store(0)
 	}
 }
 
@@ -89,4 +98,17 @@ func (c *CountingServers) ApplyCounts() (applies, applyShortcuts int64) {
 		applyShortcuts += s.shortcuts.applies.Load()
 	}
 	return applies, applyShortcuts
+}
+
+// ValidationCounts is how many validations were served since the last
+// Reset, and how many of them validated the keys map apart from the
+// framework.
+func (c *CountingServers) ValidationCounts() (validations, validationShortcuts int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.servers {
+		validations += s.validations.Load()
+		validationShortcuts += s.shortcuts.validations.Load()
+	}
+	return validations, validationShortcuts
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // Through the real Terraform CLI, a migration's keys map is kept from the
-// framework in every refresh, plan and apply: its create, a plan whose keys
+// framework in every validation, refresh, plan and apply: its create, a plan whose keys
 // did not change (which is empty), and an apply that adds one key and
 // changes another, each sending only what it must.
 func TestAccKeysMapServerTakesItsShortcuts(t *testing.T) {
@@ -27,9 +27,10 @@ func TestAccKeysMapServerTakesItsShortcuts(t *testing.T) {
 		return func(*terraform.State) error {
 			reads, readShortcuts, plans, planShortcuts := servers.Counts()
 			applies, applyShortcuts := servers.ApplyCounts()
-			if plans == 0 || readShortcuts != reads || planShortcuts != plans || applies != wantApplies || applyShortcuts != applies {
-				return fmt.Errorf("%d of %d refreshes, %d of %d plans and %d of %d applies took the shortcut, want all, and %d applies",
-					readShortcuts, reads, planShortcuts, plans, applyShortcuts, applies, wantApplies)
+			validations, validationShortcuts := servers.ValidationCounts()
+			if plans == 0 || validations == 0 || readShortcuts != reads || planShortcuts != plans || applies != wantApplies || applyShortcuts != applies || validationShortcuts != validations {
+				return fmt.Errorf("%d of %d refreshes, %d of %d plans, %d of %d applies and %d of %d validations took the shortcut, want all, and %d applies",
+					readShortcuts, reads, planShortcuts, plans, applyShortcuts, applies, validationShortcuts, validations, wantApplies)
 			}
 			return nil
 		}
