@@ -200,8 +200,8 @@ func main() {
 
 // keysCostNote is why the keys input has its own N limit, from the
 // measurements in the README's "Which input for how many keys".
-const keysCostNote = "each terraform command on a keys map takes 6 to 23 ms per key from 1,000 to 10,000 keys, most of it in the provider " +
-	"(10,000 keys: apply 185 s on an idle machine, no-op plan 59 s and a plan adding one key 230 s on a loaded one; BENCHMARKS-keys-map.md), and Terraform core's own conversion of the map to the schema grows with N² " +
+const keysCostNote = "each terraform command on a keys map takes 3 to 10 ms per key from 1,000 to 10,000 keys, most of it Terraform's own " +
+	"(10,000 keys, idle: apply 83 s, no-op plan 57 s, adding one key 96 s, the provider's CPU 12 to 13 s of it; BENCHMARKS-keys-map.md): Terraform core's own conversion of the map to the schema grows with N² " +
 	"(16 s of CPU per conversion at 10,000 keys, repeated to validate, plan and apply: see the schema floor)"
 
 // The -latency models.

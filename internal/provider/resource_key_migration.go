@@ -118,18 +118,17 @@ func configuredHashes(config tftypes.Value) ([]string, error) {
 const largeKeysMap = 1000
 
 // warnIfKeysMapIsLarge points users of a large keys map to keys_file:
-// terraform-plugin-framework spends 12 to 19 ms of CPU per key of a map of
-// nested objects on every apply (hashicorp/terraform-plugin-framework#775),
-// seven times Terraform's own cost for the same map.
+// Terraform core's own conversion of a map of nested objects to the schema
+// grows with the square of the keys (BenchmarkCoreConvertsKeysMap), whatever
+// the provider does.
 func warnIfKeysMapIsLarge(n int, diags *diag.Diagnostics) {
 	if n <= largeKeysMap {
 		return
 	}
 	diags.AddAttributeWarning(path.Root("keys"), "Large keys map: use keys_file",
 		fmt.Sprintf("keys holds %s keys. Above %s keys, Terraform and its plugin framework spend far longer on a map of objects than Unkey "+
-			"takes to migrate the keys: measured on 2 CPU cores, 14 to 23 ms per key on every apply and every plan that changes a key, "+
-			"and about 6 ms per key on a plan that changes nothing (10,000 keys: 185 to 209 s per apply, 230 s to plan one added key, "+
-			"59 s per plan that changes nothing, 2.2 GB of memory). keys_file takes the same keys as a JSON file "+
+			"takes to migrate the keys, and the cost per key grows with the number of keys: measured on 2 CPU cores at 10,000 keys, "+
+			"83 s per apply, 96 s to add one key, 57 s per plan that changes nothing, 1.4 GB of memory, most of it Terraform's own. keys_file takes the same keys as a JSON file "+
 			"in Unkey's migrateKeys format that the provider reads itself, for example keys_file = \"${path.module}/keys.json\" with "+
 			"keys_file_sha256 = filesha256(\"${path.module}/keys.json\"): measured with Unkey's server time, 100,000 keys apply in about 12 s "+
 			"(Unkey's own share about 8 s), and a plan that changes nothing does not read the file. "+
