@@ -50,15 +50,22 @@ func testFuncNames(t *testing.T) []string {
 	return names
 }
 
-// TestReadmeNamesTestsThatExist checks each test the README cites: `TestX`
-// must exist, `TestX*` must match at least one test, and `..._suffix` (a
-// shorthand for the test named just before) must end at least one.
+// TestReadmeNamesTestsThatExist checks each test the README and
+// PERFORMANCE.md cite: `TestX` must exist, `TestX*` must match at least one
+// test, and `..._suffix` (a shorthand for the test named just before) must
+// end at least one.
 func TestReadmeNamesTestsThatExist(t *testing.T) {
-	readme := readRepoFile(t, "README.md")
 	names := testFuncNames(t)
-	cited := regexp.MustCompile("`((?:Test|\\.\\.\\._)\\w+\\*?)`").FindAllStringSubmatch(readme, -1)
+	for _, doc := range []string{"README.md", "PERFORMANCE.md"} {
+		checkCitedTestsExist(t, doc, readRepoFile(t, doc), names)
+	}
+}
+
+func checkCitedTestsExist(t *testing.T, doc, text string, names []string) {
+	t.Helper()
+	cited := regexp.MustCompile("`((?:Test|\\.\\.\\._)\\w+\\*?)`").FindAllStringSubmatch(text, -1)
 	if len(cited) == 0 {
-		t.Fatal("the README cites no test: has the table of guarantees moved?")
+		t.Fatalf("%s cites no test: has the text that cites them moved?", doc)
 	}
 	for _, c := range cited {
 		ref := c[1]
@@ -77,7 +84,7 @@ func TestReadmeNamesTestsThatExist(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("README.md cites `%s`, but no test function matches it: rename it in the README", ref)
+			t.Errorf("%s cites `%s`, but no test function matches it: rename it there", doc, ref)
 		}
 	}
 }
