@@ -646,9 +646,34 @@ func TestKeysMapTargetsNotRunSayWhy(t *testing.T) {
 		t.Errorf("got %q", c)
 	}
 	out := r.report("m", time.Now(), time.Minute, "0, 0")
-	for _, want := range []string{schemaFloorLabel, "SKIP keys apply at 10,000 keys"} {
+	for _, want := range []string{schemaFloorLabel(inputKeys), "SKIP keys apply at 10,000 keys"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q", want)
 		}
+	}
+}
+
+// keys_file's targets carry its schema floor beside them, and its rows are
+// in both tables under their own label.
+func TestKeysFileTargetsShowTheSchemaFloor(t *testing.T) {
+	step := func(d time.Duration) stepResult { return stepResult{Ran: true, procStats: procStats{Wall: d}} }
+	n := 100000
+	r := &results{ns: []int{n}, inputs: []string{inputKeysFile}, sdkSeq: map[int]sdkResult{}, sdkBest: map[int]sdkResult{n: {Batch: 1000, Conc: 4, Wall: 8 * time.Second}}}
+	r.schemaFloors = append(r.schemaFloors, tfResult{N: n, Input: inputKeysFile, Apply: step(3 * time.Second), Plan: step(2500 * time.Millisecond), Add: step(4 * time.Second), Change: step(4 * time.Second)})
+	r.runs = append(r.runs, tfResult{N: n, Input: inputKeysFile, Apply: step(11 * time.Second), Plan: step(3 * time.Second), Add: step(6 * time.Second), Change: step(6 * time.Second)})
+	cs := r.keysFileChecks(n, "100,000 keys")
+	for prefix, want := range map[string]string{
+		"keys_file apply":       "schema floor 3.00 s",
+		"keys_file no-op plan":  "schema floor 2.50 s",
+		"keys_file add 1 key":   "schema floor 4.00 s",
+		"keys_file Terraform +": "schema floor",
+	} {
+		if c := keysMapCheck(t, cs, prefix).String(); !strings.Contains(c, want) {
+			t.Errorf("%q lacks %q", c, want)
+		}
+	}
+	out := r.report("m", time.Now(), time.Minute, "0, 0")
+	if got := strings.Count(out, schemaFloorLabel(inputKeysFile)); got != 2 {
+		t.Errorf("the keys_file schema floor is in %d rows of the report, want 2 (create, later steps)", got)
 	}
 }

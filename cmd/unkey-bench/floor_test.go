@@ -201,7 +201,7 @@ func TestAccSchemaFloorRunsEveryStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &tfRunner{tb: &benchTB{root: root}, floorDir: floorDir, limits: limits{timeout: 5 * time.Minute}, keep: true, log: t.Logf}
-	res := r.runSchemaFloor(d)
+	res := r.runSchemaFloor(d, inputKeys)
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}
@@ -234,5 +234,66 @@ func TestAccSchemaFloorRunsEveryStep(t *testing.T) {
 	}
 	if name := a.Keys[d.migrate[d.changed].Hash].Name; !strings.HasSuffix(name, renamedSuffix) {
 		t.Errorf("the changed key's name in state is %q", name)
+	}
+}
+
+// The keys_file schema floor through the real Terraform CLI: every step,
+// and a state whose key_ids_json holds a key ID for each hash of the file,
+// as the provider's would, so that its plans cost Terraform what the
+// provider's state does.
+func TestAccSchemaFloorRunsEveryStep_keysFile(t *testing.T) {
+	acctest.RequireAcc(t)
+	if _, err := acctest.EnsureTerraformCLI(); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	floorDir, err := floorPluginDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := newDataset(5, 1, mixFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &tfRunner{tb: &benchTB{root: root}, floorDir: floorDir, limits: limits{timeout: 5 * time.Minute}, keep: true, log: t.Logf}
+	res := r.runSchemaFloor(d, inputKeysFile)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	for name, s := range map[string]stepResult{"apply": res.Apply, "plan": res.Plan, "add": res.Add, "change": res.Change} {
+		if !s.ok() || s.Prov.Procs == 0 {
+			t.Errorf("%s: ok %v, %d provider processes measured", name, s.ok(), s.Prov.Procs)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(root, "n5-keys_file-schema-floor", "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Resources []struct {
+			Instances []struct {
+				Attributes struct {
+					KeysFile   string `json:"keys_file"`
+					KeyIDsJSON string `json:"key_ids_json"`
+				} `json:"attributes"`
+			} `json:"instances"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil || len(st.Resources) != 1 || len(st.Resources[0].Instances) != 1 {
+		t.Fatalf("state: %v\n%s", err, b)
+	}
+	a := st.Resources[0].Instances[0].Attributes
+	var ids map[string]string
+	if err := json.Unmarshal([]byte(a.KeyIDsJSON), &ids); err != nil {
+		t.Fatalf("key_ids_json %q: %v", a.KeyIDsJSON, err)
+	}
+	// key_ids_json is given at create only: the floor plans updates as proposed.
+	if len(ids) != 5 || a.KeysFile == "" {
+		t.Errorf("keys_file %q and %d key IDs in state, want a path and 5", a.KeysFile, len(ids))
+	}
+	for _, k := range d.migrate[:5] {
+		if !strings.HasPrefix(ids[k.Hash], "key_floor") {
+			t.Errorf("no key ID for hash %s in key_ids_json %s", k.Hash, a.KeyIDsJSON)
+		}
 	}
 }

@@ -304,13 +304,12 @@ func run(c config) error {
 			if f.Err != nil {
 				logf("n=%d %s floor failed: %s", n, in, firstLine(f.Err.Error()))
 			}
-			if in != inputKeys {
-				continue
-			}
-			sf := runner.runSchemaFloor(d)
+		}
+		for _, in := range res.schemaFloorInputsAt(n) {
+			sf := runner.runSchemaFloor(d, in)
 			res.schemaFloors = append(res.schemaFloors, sf)
 			if sf.Err != nil {
-				logf("n=%d keys schema floor failed: %s", n, firstLine(sf.Err.Error()))
+				logf("n=%d %s schema floor failed: %s", n, in, firstLine(sf.Err.Error()))
 			}
 		}
 		for _, in := range res.inputsAt(n) {

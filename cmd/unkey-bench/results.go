@@ -56,7 +56,7 @@ type results struct {
 
 	sdkSeq, sdkBest map[int]sdkResult
 	floors          []floorResult
-	schemaFloors    []tfResult // the keys input against the schema floor provider
+	schemaFloors    []tfResult // the keys and keys_file inputs against the schema floor provider
 	runs            []tfResult
 
 	batchSize, parallel int // as configured for the provider (0: default)
@@ -73,9 +73,9 @@ func (r *results) inputsAt(n int) []string {
 	return out
 }
 
-// floorInputsAt is the inputs whose terraform_data floor is measured at n
-// (the keys input's also comes with the schema floor). keys_file has none:
-// Terraform holds only a path and a hash, so its floor is the raw client.
+// floorInputsAt is the inputs whose terraform_data floor is measured at n.
+// keys_file has none: Terraform holds only a path and a hash; its floors are
+// the raw client and the schema floor (schemaFloorInputsAt).
 func (r *results) floorInputsAt(n int) []string {
 	var out []string
 	for _, in := range r.inputs {
@@ -83,6 +83,20 @@ func (r *results) floorInputsAt(n int) []string {
 		case in == inputKeysFile:
 		case in == inputKeys && n > max(r.keysMax, r.floorMax):
 		default:
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// schemaFloorInputsAt is the inputs measured against the schema floor at n:
+// keys wherever its floors are, keys_file always (its state of n key IDs is
+// Terraform's own cost). keys_json's terraform_data floor already holds what
+// Terraform holds.
+func (r *results) schemaFloorInputsAt(n int) []string {
+	var out []string
+	for _, in := range r.inputs {
+		if in == inputKeysFile || (in == inputKeys && n <= max(r.keysMax, r.floorMax)) {
 			out = append(out, in)
 		}
 	}
@@ -109,9 +123,9 @@ func (r *results) floor(n int, input string) *floorResult {
 	return nil
 }
 
-func (r *results) schemaFloor(n int) *tfResult {
+func (r *results) schemaFloor(n int, input string) *tfResult {
 	for i := range r.schemaFloors {
-		if r.schemaFloors[i].N == n {
+		if r.schemaFloors[i].N == n && r.schemaFloors[i].Input == input {
 			return &r.schemaFloors[i]
 		}
 	}
@@ -185,8 +199,10 @@ func (r *results) createTable() table {
 			t.add(fmtN(n), label, cellDur(a), fmtUS(perKeyUS(a.Wall, n)), vs(a.Wall),
 				fmtDur(a.Prov.CPU), fmtPct(a.providerCPUShare()), fmtDur(a.terraformCPU()), fmtMB(a.tfPeakKB()), fmtMB(a.Prov.MaxRSSKB), fmtMB(a.peakKB()), fmtMB(a.WaitMaxRSSKB))
 		}
-		if f := r.schemaFloor(n); f != nil {
-			providerRow(schemaFloorLabel, f.Apply)
+		for _, in := range r.inputs {
+			if f := r.schemaFloor(n, in); f != nil {
+				providerRow(schemaFloorLabel(in), f.Apply)
+			}
 		}
 		for _, in := range r.inputs {
 			if x := r.run(n, in); x != nil {
@@ -197,8 +213,10 @@ func (r *results) createTable() table {
 	return t
 }
 
-// schemaFloorLabel names the schema floor's rows (floor.go).
-const schemaFloorLabel = "schema floor (no-op provider, same schema), keys input"
+// schemaFloorLabel names the schema floor's rows of an input (floor.go).
+func schemaFloorLabel(input string) string {
+	return "schema floor (no-op provider, same schema), " + input + " input"
+}
 
 // laterTable: what follows the create, with N keys in state.
 func (r *results) laterTable() table {
@@ -210,8 +228,10 @@ func (r *results) laterTable() table {
 					fmtMB(max(f.Apply.tfPeakKB(), f.Plan.tfPeakKB())))
 			}
 		}
-		if f := r.schemaFloor(n); f != nil {
-			t.add(fmtN(n), schemaFloorLabel, cellDur(f.Plan), "–", fmtMB(f.Plan.peakKB()), cellDur(f.Add), "–", cellDur(f.Change), "–", "–", fmtMB(f.maxPeakKB()))
+		for _, in := range r.inputs {
+			if f := r.schemaFloor(n, in); f != nil {
+				t.add(fmtN(n), schemaFloorLabel(in), cellDur(f.Plan), "–", fmtMB(f.Plan.peakKB()), cellDur(f.Add), "–", cellDur(f.Change), "–", "–", fmtMB(f.maxPeakKB()))
+			}
 		}
 		for _, in := range r.inputs {
 			x := r.run(n, in)
@@ -319,8 +339,8 @@ func (r *results) costTable() table {
 		})
 	}
 	if len(r.schemaFloors) > 0 {
-		row(schemaFloorLabel, func(n int) costCell {
-			if f := r.schemaFloor(n); f != nil {
+		row(schemaFloorLabel(inputKeys), func(n int) costCell {
+			if f := r.schemaFloor(n, inputKeys); f != nil {
 				return step(n, f.Apply)
 			}
 			return costCell{n: n}
@@ -428,7 +448,7 @@ func (r *results) checks() []check {
 	}
 	for _, f := range r.schemaFloors {
 		if f.Err != nil {
-			add(false, "N=%s %s: failed: %s", fmtN(f.N), schemaFloorLabel, firstLine(f.Err.Error()))
+			add(false, "N=%s %s: failed: %s", fmtN(f.N), schemaFloorLabel(f.Input), firstLine(f.Err.Error()))
 		}
 	}
 	for _, n := range r.ns {
@@ -499,39 +519,53 @@ func (r *results) checks() []check {
 }
 
 // keysFileChecks are issue 12's targets for keys_file at n keys, each with
-// the raw client (keys_file's floor: Terraform holds only a path and a hash).
+// the raw client and the schema floor beside it: Terraform's own cost of
+// this schema and of a state holding n key IDs, with a provider that does
+// nothing.
 func (r *results) keysFileChecks(n int, at string) []check {
 	var out []check
 	add := func(pass bool, format string, args ...any) {
 		out = append(out, check{pass: pass, text: fmt.Sprintf(format, args...)})
 	}
 	x, best := r.run(n, inputKeysFile), r.sdkBest[n]
+	sf := r.schemaFloor(n, inputKeysFile)
+	floorNote := func(s func(tfResult) stepResult) string {
+		if sf == nil || !s(*sf).ok() {
+			return "schema floor: not measured"
+		}
+		return "schema floor " + fmtDur(s(*sf).Wall)
+	}
 	switch {
 	case x == nil || !x.Apply.ok() || best.Err != nil || best.Wall <= 0:
 		add(false, "keys_file apply at %s within %.1f× the best raw client: not measured", at, targetFileVsSDK)
 	default:
 		ratio := float64(x.Apply.Wall) / float64(best.Wall)
-		add(ratio <= targetFileVsSDK, "keys_file apply at %s within %.1f× the best raw client: %s vs %s (%s, the floor), %.2f×",
-			at, targetFileVsSDK, fmtDur(x.Apply.Wall), fmtDur(best.Wall), sdkBestLabel(best), ratio)
+		add(ratio <= targetFileVsSDK, "keys_file apply at %s within %.1f× the best raw client: %s vs %s (%s, the floor), %.2f×; %s",
+			at, targetFileVsSDK, fmtDur(x.Apply.Wall), fmtDur(best.Wall), sdkBestLabel(best), ratio, floorNote(func(f tfResult) stepResult { return f.Apply }))
 	}
 	if x == nil || !x.Plan.ok() {
 		add(false, "keys_file no-op plan at %s under %s: not measured", at, targetFilePlan)
 	} else {
-		add(x.Plan.Wall < targetFilePlan, "keys_file no-op plan at %s under %s: %s (raw client: no plan)", at, targetFilePlan, fmtDur(x.Plan.Wall))
+		add(x.Plan.Wall < targetFilePlan, "keys_file no-op plan at %s under %s: %s (raw client: no plan); %s", at, targetFilePlan, fmtDur(x.Plan.Wall),
+			floorNote(func(f tfResult) stepResult { return f.Plan }))
 	}
 	if x == nil || !x.Add.ok() {
 		add(false, "keys_file add 1 key at %s under %s, exactly 1 key sent: not measured", at, targetFileAdd)
 	} else {
 		h := x.Add.Calls.MigrateHashes
 		one := len(h) == 1 && h[0] == x.AddedHash
-		add(one && x.Add.Wall < targetFileAdd, "keys_file add 1 key at %s under %s, exactly 1 key sent: %s, %d key(s) sent (raw client: one request)",
-			at, targetFileAdd, fmtDur(x.Add.Wall), len(h))
+		add(one && x.Add.Wall < targetFileAdd, "keys_file add 1 key at %s under %s, exactly 1 key sent: %s, %d key(s) sent (raw client: one request); %s",
+			at, targetFileAdd, fmtDur(x.Add.Wall), len(h), floorNote(func(f tfResult) stepResult { return f.Add }))
 	}
 	if x == nil || x.maxPeakKB() < 0 {
 		add(false, "keys_file Terraform + provider peak at %s under %.0f MB: not measured", at, targetFilePeakMB)
 	} else {
-		add(mb(x.maxPeakKB()) < targetFilePeakMB, "keys_file Terraform + provider peak at %s under %.0f MB: %s (largest of create, plan, add, change)",
-			at, targetFilePeakMB, fmtMB(x.maxPeakKB()))
+		floorPeak := "schema floor: not measured"
+		if sf != nil && sf.maxPeakKB() >= 0 {
+			floorPeak = "schema floor " + fmtMB(sf.maxPeakKB())
+		}
+		add(mb(x.maxPeakKB()) < targetFilePeakMB, "keys_file Terraform + provider peak at %s under %.0f MB: %s (largest of create, plan, add, change); %s",
+			at, targetFilePeakMB, fmtMB(x.maxPeakKB()), floorPeak)
 	}
 	return out
 }
@@ -670,7 +704,7 @@ func (r *results) floorsNote(n int, of func(stepResult, stepResult) stepResult) 
 		td = of(f.Apply, f.Plan).Wall
 		note = "; terraform_data floor " + fmtDur(td)
 	}
-	sf := r.schemaFloor(n)
+	sf := r.schemaFloor(n, inputKeys)
 	if sf == nil || !of(sf.Apply, sf.Plan).ok() {
 		return note + "; schema floor: not measured"
 	}
@@ -695,7 +729,7 @@ func (r *results) floorsFlatNote() string {
 			return stepWall(f != nil, func() stepResult { return f.Apply })
 		}},
 		{"schema floor", func(n int) (time.Duration, bool) {
-			f := r.schemaFloor(n)
+			f := r.schemaFloor(n, inputKeys)
 			return stepWall(f != nil, func() stepResult { return f.Apply })
 		}},
 	} {
@@ -767,7 +801,7 @@ func (r *results) report(machineInfo string, date time.Time, total time.Duration
 	}
 	fmt.Fprintf(&b, "- Provider: batch_size %s, parallel_requests %s. `keys` is given as `keys = jsondecode(file(\"keys-map.json\"))` "+
 		"(a map hash => settings, every attribute present, null when absent, as cmd/genkeys writes it); `keys_json` as `file(\"keys.json\")` in Unkey's migrateKeys format; "+
-		"`keys_file` as `\"keys.json\"` with `keys_file_sha256 = filesha256(\"keys.json\")` (no terraform_data floor: Terraform holds only a path and a hash, so its floor is the raw client).\n", r.batchLabel(), par)
+		"`keys_file` as `\"keys.json\"` with `keys_file_sha256 = filesha256(\"keys.json\")` (no terraform_data floor: Terraform holds a path and a hash, and the key IDs, whose cost the schema floor measures; its other floor is the raw client).\n", r.batchLabel(), par)
 	fmt.Fprintf(&b, "- SDK baselines: github.com/unkeyed/sdks/api/go/v2, keys already in memory in the SDK's types; only sending is timed (encoding included). No body over 5 MiB.\n")
 	fmt.Fprintf(&b, "- Peaks: Terraform's own VmHWM (polled every %s) plus the largest provider process's own peak (its VmHWM, written by the provider "+
 		"through TF_PROVIDER_UNKEY_RUSAGE_FILE); provider CPU is summed over every provider process of the command (Terraform starts 3–4 per command). "+
@@ -776,9 +810,10 @@ func (r *results) report(machineInfo string, date time.Time, total time.Duration
 	fmt.Fprintf(&b, "- terraform_data floors: `input = sensitive(file(\"keys.json\"))` (sensitive like keys_json, so Terraform does not print 40 MB of plan) "+
 		"and `input = jsondecode(file(\"keys-map.json\"))`.\n")
 	if len(r.schemaFloors) > 0 {
-		fmt.Fprintf(&b, "- %s: the `keys` configuration and steps against a provider serving unkey_key_migration's real schema (taken from the provider in process) "+
-			"that validates nothing, plans the proposed state (computed attributes unknown on create), applies it with cheap values (a key ID per hash) "+
-			"and calls no API (cmd/unkey-bench/floor.go): what Terraform core costs for this schema whatever the provider does.\n", schemaFloorLabel)
+		fmt.Fprintf(&b, "- schema floors (no-op provider, same schema): an input's configuration and steps against a provider serving unkey_key_migration's real schema (taken from the provider in process) "+
+			"that validates nothing, plans the proposed state (computed attributes unknown on create), applies it with cheap values (a key ID per hash; for keys_file, "+
+			"key_ids_json of the same size as the provider's, the hashes found in the file without decoding it) "+
+			"and calls no API (cmd/unkey-bench/floor.go): what Terraform core costs for this schema and this state whatever the provider does.\n")
 	}
 	if slices.Contains(r.inputs, inputKeys) && len(r.nsFor(inputKeys)) < len(r.ns) {
 		fmt.Fprintf(&b, "- `keys` not run at N above %s (-keys-max), its floors not above %s (-keys-floor-max): %s; "+

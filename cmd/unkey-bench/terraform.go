@@ -397,20 +397,20 @@ func (r *tfRunner) runProvider(d *dataset, input string) (res tfResult) {
 // floorSeed names the schema floor's migration; nothing is sent anywhere.
 var floorSeed = unkeylocal.Seed{MigrationID: "mig_schema_floor", APIID: "api_schema_floor"}
 
-// runSchemaFloor runs the provider's keys configuration and steps (create,
-// no-op plan, add one key, change one key) against the schema floor
-// provider: Terraform core's cost for unkey_key_migration's schema with
-// next to no provider work (floor.go).
-func (r *tfRunner) runSchemaFloor(d *dataset) (res tfResult) {
-	res = tfResult{N: d.n, Input: inputKeys, AddedHash: d.migrate[d.n].Hash}
-	w, err := r.workdir(fmt.Sprintf("n%d-keys-schema-floor", d.n), r.floorDir)
+// runSchemaFloor runs the provider's configuration of input and its steps
+// (create, no-op plan, add one key, change one key) against the schema floor
+// provider: Terraform core's cost for unkey_key_migration's schema and
+// state with next to no provider work (floor.go).
+func (r *tfRunner) runSchemaFloor(d *dataset, input string) (res tfResult) {
+	res = tfResult{N: d.n, Input: input, AddedHash: d.migrate[d.n].Hash}
+	w, err := r.workdir(fmt.Sprintf("n%d-%s-schema-floor", d.n, input), r.floorDir)
 	if err != nil {
 		res.Err = err
 		return res
 	}
 	defer r.done(w)
 	w.SetEnv(floorProviderEnv, "1")
-	if err := os.WriteFile(filepath.Join(w.Dir, "main.tf"), []byte(migrationConfig(inputKeys, floorSeed, r.batchSize, r.parallel)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(w.Dir, "main.tf"), []byte(migrationConfig(input, floorSeed, r.batchSize, r.parallel)), 0o600); err != nil {
 		res.Err = err
 		return res
 	}
@@ -427,12 +427,12 @@ func (r *tfRunner) runSchemaFloor(d *dataset) (res tfResult) {
 		{"change", d.n + 1, true, applyArgs, &res.Change},
 	}
 	for _, s := range steps {
-		if err := d.writeInput(w.Dir, inputKeys, s.count, s.rename); err != nil {
+		if err := d.writeInput(w.Dir, input, s.count, s.rename); err != nil {
 			res.Err = err
 			return res
 		}
 		*s.out = r.step(w, nil, s.name, s.args...)
-		r.log("n=%d keys schema floor %s %s", d.n, s.name, fmtDur(s.out.Wall))
+		r.log("n=%d %s schema floor %s %s", d.n, input, s.name, fmtDur(s.out.Wall))
 		if res.Err = stepErr(w, s.name, *s.out); res.Err != nil {
 			return res
 		}
