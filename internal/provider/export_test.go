@@ -18,7 +18,14 @@ type CountingServers struct {
 
 type countingServer struct {
 	*keysMapServer
-	reads, plans, applies atomic.Int64
+	reads, plans, applies, upgrades atomic.Int64
+}
+
+func (s *countingServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
+	if req.TypeName == keyMigrationTypeName {
+		s.upgrades.Add(1)
+	}
+	return s.keysMapServer.UpgradeResourceState(ctx, req)
 }
 
 func (s *countingServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
@@ -59,6 +66,8 @@ func (c *CountingServers) Reset() {
 		s.reads.Store(0)
 		s.plans.Store(0)
 		s.applies.Store(0)
+		s.upgrades.Store(0)
+		s.shortcuts.upgrades.Store(0)
 		s.shortcuts.reads.Store(0)
 		s.shortcuts.plans.Store(0)
 		s.shortcuts.applies.Store(0)
@@ -89,4 +98,16 @@ func (c *CountingServers) ApplyCounts() (applies, applyShortcuts int64) {
 		applyShortcuts += s.shortcuts.applies.Load()
 	}
 	return applies, applyShortcuts
+}
+
+// UpgradeCounts is how many state upgrades were served since the last
+// Reset, and how many of them without the framework.
+func (c *CountingServers) UpgradeCounts() (upgrades, upgradeShortcuts int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.servers {
+		upgrades += s.upgrades.Load()
+		upgradeShortcuts += s.shortcuts.upgrades.Load()
+	}
+	return upgrades, upgradeShortcuts
 }

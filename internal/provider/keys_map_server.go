@@ -38,9 +38,10 @@ type keysMapServer struct {
 	shortcuts shortcutCounts
 }
 
-// shortcutCounts counts the requests served without the keys map, for tests.
+// shortcutCounts counts the requests served without the keys map (and
+// the state upgrades served without the framework), for tests.
 type shortcutCounts struct {
-	reads, plans, applies, validations atomic.Int64
+	reads, plans, applies, validations, upgrades atomic.Int64
 }
 
 // keyMigrationType is unkey_key_migration's Terraform type.

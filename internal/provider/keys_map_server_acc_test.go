@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -72,6 +73,40 @@ func TestAccKeysMapServerTakesItsShortcuts(t *testing.T) {
 						}
 						return nil
 					}),
+			},
+		},
+	})
+}
+
+// Through the real Terraform CLI, every stored state of a keys_file
+// migration is upgraded without the framework (Terraform reads the msgpack
+// keysMapServer writes), and the plan after the create is empty.
+func TestAccKeysMapServerUpgradesTheState(t *testing.T) {
+	t.Parallel()
+	u := startLocalUnkey(t)
+	path := filepath.Join(t.TempDir(), "keys.json")
+	sha := writeKeysFile(t, path, generatedJSONKeys("upgrade", 30))
+	servers := &provider.CountingServers{}
+	allUpgradesShortcut := func(*terraform.State) error {
+		if upgrades, shortcuts := servers.UpgradeCounts(); upgrades == 0 || shortcuts != upgrades {
+			return fmt.Errorf("%d of %d state upgrades took the shortcut, want all, and at least one", shortcuts, upgrades)
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){"unkey": servers.Factory},
+		Steps: []resource.TestStep{
+			{
+				Config: u.fileMigrationConfig("", path, sha),
+				Check:  resource.TestCheckResourceAttr("unkey_key_migration.test", "keys_file_sha256", sha),
+			},
+			{
+				PreConfig: servers.Reset,
+				Config:    u.fileMigrationConfig("", path, sha),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: allUpgradesShortcut,
 			},
 		},
 	})
