@@ -68,6 +68,7 @@ func (c *CountingServers) Reset() {
 		s.applies.Store(0)
 		s.upgrades.Store(0)
 		s.shortcuts.upgrades.Store(0)
+		s.shortcuts.heldKeyIDs.Store(0)
 		s.shortcuts.reads.Store(0)
 		s.shortcuts.plans.Store(0)
 		s.shortcuts.applies.Store(0)
@@ -110,4 +111,15 @@ func (c *CountingServers) UpgradeCounts() (upgrades, upgradeShortcuts int64) {
 		upgradeShortcuts += s.shortcuts.upgrades.Load()
 	}
 	return upgrades, upgradeShortcuts
+}
+
+// HeldKeyIDsCount is how many refreshes and plans were served since the
+// last Reset with key_ids_json held from the framework.
+func (c *CountingServers) HeldKeyIDsCount() (held int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.servers {
+		held += s.shortcuts.heldKeyIDs.Load()
+	}
+	return held
 }

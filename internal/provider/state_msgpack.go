@@ -321,7 +321,7 @@ func (t *transcoder) sealStr(head int) []byte {
 	width := 5
 	switch {
 	case n < 32:
-		t.out[head], width = 0xa0|byte(n), 1
+		t.out[head], width = 0xa0|byte(n), 1 //nolint:gosec // n < 32
 	case n <= 0xff:
 		t.out[head], t.out[head+1], width = 0xd9, byte(n), 2
 	case n <= 0xffff:
