@@ -163,6 +163,7 @@ fuzz_targets=(
   ./internal/plainjson:FuzzValueAgreesWithEncodingJSON ./internal/migration:FuzzDecodeEntry
   ./internal/unkeyclient:FuzzPlanBatches ./internal/unkeyclient:FuzzEncodeKeyFast
   ./internal/unkeyclient:FuzzMigrateAnswerFast ./internal/provider:FuzzPeekKeysNull
+  ./internal/provider:FuzzUpgradeResourceStateAsTheFramework
 )
 # fuzz_once PKG NAME fuzzes one target, its output kept in $work/fuzz.log.
 fuzz_once() { go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "$FUZZTIME" >"$work/fuzz.log" 2>&1; }

@@ -18,7 +18,7 @@ type CountingServers struct {
 
 type countingServer struct {
 	*keysMapServer
-	reads, plans, applies, validations atomic.Int64
+	reads, plans, applies, validations, upgrades atomic.Int64
 }
 
 func (s *countingServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
@@ -26,6 +26,13 @@ func (s *countingServer) ValidateResourceConfig(ctx context.Context, req *tfprot
 		s.validations.Add(1)
 	}
 	return s.keysMapServer.ValidateResourceConfig(ctx, req)
+}
+
+func (s *countingServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
+	if req.TypeName == keyMigrationTypeName {
+		s.upgrades.Add(1)
+	}
+	return s.keysMapServer.UpgradeResourceState(ctx, req)
 }
 
 func (s *countingServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
@@ -67,6 +74,9 @@ func (c *CountingServers) Reset() {
 		s.plans.Store(0)
 		s.applies.Store(0)
 		s.validations.Store(0)
+		s.upgrades.Store(0)
+		s.shortcuts.upgrades.Store(0)
+		s.shortcuts.heldKeyIDs.Store(0)
 		s.shortcuts.reads.Store(0)
 		s.shortcuts.plans.Store(0)
 		s.shortcuts.applies.Store(0)
@@ -111,4 +121,27 @@ func (c *CountingServers) ValidationCounts() (validations, validationShortcuts i
 		validationShortcuts += s.shortcuts.validations.Load()
 	}
 	return validations, validationShortcuts
+}
+
+// UpgradeCounts is how many state upgrades were served since the last
+// Reset, and how many of them without the framework.
+func (c *CountingServers) UpgradeCounts() (upgrades, upgradeShortcuts int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.servers {
+		upgrades += s.upgrades.Load()
+		upgradeShortcuts += s.shortcuts.upgrades.Load()
+	}
+	return upgrades, upgradeShortcuts
+}
+
+// HeldKeyIDsCount is how many refreshes and plans were served since the
+// last Reset with key_ids_json held from the framework.
+func (c *CountingServers) HeldKeyIDsCount() (held int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.servers {
+		held += s.shortcuts.heldKeyIDs.Load()
+	}
+	return held
 }

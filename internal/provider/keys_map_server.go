@@ -38,9 +38,11 @@ type keysMapServer struct {
 	shortcuts shortcutCounts
 }
 
-// shortcutCounts counts the requests served without the keys map, for tests.
+// shortcutCounts counts the requests served without the keys map (and
+// the state upgrades served without the framework), for tests.
 type shortcutCounts struct {
-	reads, plans, applies, validations atomic.Int64
+	reads, plans, applies, validations, upgrades atomic.Int64
+	heldKeyIDs                                   atomic.Int64 // refreshes and plans served without key_ids_json
 }
 
 // keyMigrationType is unkey_key_migration's Terraform type.
@@ -54,8 +56,11 @@ var keyMigrationType = sync.OnceValue(func() tftypes.Object {
 })
 
 func (s *keysMapServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
-	if req.TypeName != keyMigrationTypeName || req.CurrentState == nil || keysNullInAll(req.CurrentState) {
+	if req.TypeName != keyMigrationTypeName || req.CurrentState == nil {
 		return s.ProviderServer.ReadResource(ctx, req)
+	}
+	if keysNullInAll(req.CurrentState) {
+		return s.readHoldingKeyIDs(ctx, req)
 	}
 	typ := keyMigrationType()
 	stripped, keys, err := withoutKeys(typ, req.CurrentState)
@@ -78,8 +83,11 @@ func (s *keysMapServer) ReadResource(ctx context.Context, req *tfprotov6.ReadRes
 }
 
 func (s *keysMapServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
-	if req.TypeName != keyMigrationTypeName || keysNullInAll(req.Config, req.PriorState, req.ProposedNewState) {
+	if req.TypeName != keyMigrationTypeName {
 		return s.ProviderServer.PlanResourceChange(ctx, req)
+	}
+	if keysNullInAll(req.Config, req.PriorState, req.ProposedNewState) {
+		return s.planHoldingKeyIDs(ctx, req)
 	}
 	stripped, told, ok := planWithoutKeys(keyMigrationType(), req)
 	if !ok {

@@ -2,11 +2,14 @@ package provider_test
 
 import (
 	"fmt"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/unkeyed/terraform-provider-unkey/internal/provider"
@@ -73,6 +76,63 @@ func TestAccKeysMapServerTakesItsShortcuts(t *testing.T) {
 						}
 						return nil
 					}),
+			},
+		},
+	})
+}
+
+// Through the real Terraform CLI, every stored state of a keys_file
+// migration is upgraded without the framework (Terraform reads the msgpack
+// keysMapServer writes), every refresh and plan keeps key_ids_json from the
+// framework, the plan after the create is empty, and adding a key to the
+// file sends that key alone and records its key ID beside the others.
+func TestAccKeysMapServerUpgradesTheState(t *testing.T) {
+	t.Parallel()
+	u := startLocalUnkey(t)
+	dir := t.TempDir()
+	keys := generatedJSONKeys("upgrade", 30)
+	path := filepath.Join(dir, "keys.json")
+	sha := writeKeysFile(t, path, keys)
+	added := append(slices.Clone(keys), jsonKey{"hash": hashOf("upgrade_added"), "name": "added"})
+	addedPath := filepath.Join(dir, "keys-added.json")
+	addedSHA := writeKeysFile(t, addedPath, added)
+	servers := &provider.CountingServers{}
+	allShortcuts := func(*terraform.State) error {
+		upgrades, shortcuts := servers.UpgradeCounts()
+		if upgrades == 0 || shortcuts != upgrades {
+			return fmt.Errorf("%d of %d state upgrades took the shortcut, want all, and at least one", shortcuts, upgrades)
+		}
+		reads, _, plans, _ := servers.Counts()
+		if held := servers.HeldKeyIDsCount(); reads == 0 || plans == 0 || held != reads+plans {
+			return fmt.Errorf("%d of %d refreshes and %d plans held key_ids_json from the framework, want all", held, reads, plans)
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){"unkey": servers.Factory},
+		Steps: []resource.TestStep{
+			{
+				Config: u.fileMigrationConfig("", path, sha),
+				Check:  resource.TestCheckResourceAttr("unkey_key_migration.test", "keys_file_sha256", sha),
+			},
+			{
+				PreConfig: servers.Reset,
+				Config:    u.fileMigrationConfig("", path, sha),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: allShortcuts,
+			},
+			{
+				PreConfig:         servers.Reset,
+				Config:            u.fileMigrationConfig("", addedPath, addedSHA),
+				ConfigStateChecks: []statecheck.StateCheck{keyIDsMatchServer(u, hashesOfJSON(added))},
+				Check: func(s *terraform.State) error {
+					if n := len(u.RequestsTo("/v2/keys.migrateKeys")); n != 2 {
+						return fmt.Errorf("%d migrateKeys requests in all, want the create's and the added key's", n)
+					}
+					return allShortcuts(s)
+				},
 			},
 		},
 	})

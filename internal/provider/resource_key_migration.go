@@ -406,6 +406,7 @@ func incompleteMessage(err error, config []string, rec migrationRecord, ps priva
 func (r *keyMigrationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	state, diags := modelWithoutKeys(ctx, req.State)
 	resp.Diagnostics.Append(diags...)
+	state.resolveKeyIDsJSON(ctx)
 	ps, diags := readPrivate(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -559,6 +560,8 @@ func (r *keyMigrationResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if !req.State.Raw.IsNull() {
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	}
+	plan.resolveKeyIDsJSON(ctx)
+	state.resolveKeyIDsJSON(ctx)
 	if !attachKeys(ctx, &plan, &state) {
 		keysToldBy(ctx).declined = true // keysMapServer plans the request again whole
 		return
@@ -655,6 +658,8 @@ func (r *keyMigrationResource) planUnchangedKeys(ctx context.Context, req resour
 	diags.Append(d...)
 	state, d := modelWithoutKeys(ctx, req.State)
 	diags.Append(d...)
+	plan.resolveKeyIDsJSON(ctx)
+	state.resolveKeyIDsJSON(ctx)
 	if diags.HasError() || replaces(plan, state) || plan.keyIDsAsJSON() || state.keyIDsAsJSON() || !plan.KeysFileSHA256.IsNull() || !state.KeysFileSHA256.IsNull() {
 		return false // keys is not the only input in both
 	}
@@ -715,7 +720,7 @@ func setPlannedComputed(ctx context.Context, p *tfsdk.Plan, plan keyMigrationMod
 	}
 	attrs = maps.Clone(attrs) // As shares the map with the request's plan
 	for name, v := range map[string]attr.Value{
-		"change_summary": plan.ChangeSummary, "key_ids": plan.KeyIDs, "key_ids_json": plan.KeyIDsJSON,
+		"change_summary": plan.ChangeSummary, "key_ids": plan.KeyIDs, "key_ids_json": keyIDsJSONForFramework(ctx, plan.KeyIDsJSON),
 		"failed_hashes": plan.FailedHashes, "unconfirmed_hashes": plan.UnconfirmedHashes,
 	} {
 		tv, err := v.ToTerraformValue(ctx)
