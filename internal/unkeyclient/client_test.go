@@ -89,6 +89,26 @@ func TestMigrateSplitsBatchesBySize(t *testing.T) {
 	}
 }
 
+// Keys are encoded a segment at a time while the first batches are sent,
+// so a key that cannot be sent stops the migration at its own batch: the
+// batches before it are migrated and recorded, it and the keys after it
+// are not sent.
+func TestMigrateSendsTheBatchesBeforeAKeyThatCannotBeEncoded(t *testing.T) {
+	c, srv, seed := newClient(t)
+	ks := keys("encode", 30)
+	ks[25].Meta = map[string]any{"blob": strings.Repeat("x", unkeyclient.MaxBatchBytes)}
+	res, err := c.Migrate(context.Background(), unkeyclient.MigrateRequest{MigrationID: seed.MigrationID, APIID: seed.APIID, Keys: ks, BatchSize: 10, Parallel: 1})
+	if err == nil || !strings.Contains(err.Error(), ks[25].Hash) || !strings.Contains(err.Error(), "more than the") {
+		t.Fatalf("err = %v, want the key that alone passes the request cap named", err)
+	}
+	if n := len(srv.RequestsTo("/v2/keys.migrateKeys")); n != 2 {
+		t.Errorf("%d requests, want the 2 batches before the key's", n)
+	}
+	if len(res.KeyIDs) != 20 || len(res.NotSent) != 10 || res.NotSent[0] != ks[20].Hash {
+		t.Errorf("got %d key IDs and %d not sent (first %v), want 20 and keys 20-29", len(res.KeyIDs), len(res.NotSent), res.NotSent)
+	}
+}
+
 func TestMigrateReportsExistingHashesAsFailed(t *testing.T) {
 	c, _, seed := newClient(t)
 	ks := keys("exists", 3)

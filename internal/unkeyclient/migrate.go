@@ -124,46 +124,167 @@ func (b batch) body(migrationID, apiID string) ([]byte, error) {
 	return append(out, "]}"...), nil
 }
 
-// plan splits the keys into batches of at most BatchSize keys and
-// MaxBatchBytes, encoding each key once.
-func (r MigrateRequest) plan() ([]batch, error) {
-	size := r.BatchSize
-	if size <= 0 {
-		size = 100
-	}
+// checkUnique refuses a request with a hash twice: one request with the
+// same hash twice fails as a whole in Unkey.
+func (r MigrateRequest) checkUnique() error {
 	seen := make(map[string]struct{}, len(r.Keys))
 	for _, k := range r.Keys {
 		if _, dup := seen[k.Hash]; dup {
-			// One request with the same hash twice fails as a whole in Unkey.
-			return nil, fmt.Errorf("hash %q appears twice; every hash must be unique", k.Hash)
+			return fmt.Errorf("hash %q appears twice; every hash must be unique", k.Hash)
 		}
 		seen[k.Hash] = struct{}{}
 	}
-	encoded, err := encodeKeys(r.Keys)
-	if err != nil {
-		return nil, err
-	}
-	var batches []batch
-	var current batch
-	for i, k := range r.Keys {
-		n := len(encoded[i]) + 1
-		if len(current.keys) == size || (len(current.keys) > 0 && current.size+n > MaxBatchBytes) {
-			batches = append(batches, current)
-			current = batch{}
-		}
-		current.hashes = append(current.hashes, k.Hash)
-		current.keys = append(current.keys, encoded[i])
-		current.size += n
-	}
-	if len(current.keys) > 0 {
-		batches = append(batches, current)
-	}
-	return batches, nil
+	return nil
 }
 
-// encodeKeys encodes every key for the wire, on every CPU at once: at
-// 100,000 keys one CPU takes half a second before the first request. The
-// error is the first key's, in order, that cannot be sent.
+// batchSize is the most keys per request.
+func (r MigrateRequest) batchSize() int {
+	if r.BatchSize <= 0 {
+		return 100
+	}
+	return r.BatchSize
+}
+
+// batchQueue is the batches of one Migrate call, cut from the keys in
+// order (at most BatchSize keys and MaxBatchBytes each) and encoded a few
+// at a time ahead of the requests sending them: at 100,000 keys encoding
+// them all first kept the first request waiting for half a second of CPU,
+// which the migration has to spare while it waits for Unkey's answers.
+type batchQueue struct {
+	mu      sync.Mutex
+	changed *sync.Cond
+	batches []batch
+	ended   bool  // no more batches will come
+	err     error // why they stopped before the last key, if they did
+	stop    bool  // the senders need no more
+}
+
+// queueBatches starts encoding req's keys into batches, on every CPU,
+// segment by segment: each segment is as many batches as are sent at once.
+func queueBatches(req MigrateRequest) *batchQueue {
+	q := &batchQueue{}
+	q.changed = sync.NewCond(&q.mu)
+	go q.fill(req)
+	return q
+}
+
+func (q *batchQueue) fill(req MigrateRequest) {
+	var err error
+	defer func() { q.end(err) }()
+	size := req.batchSize()
+	segment := size * max(req.Parallel, 1)
+	var current batch
+	for start := 0; start < len(req.Keys); start += segment {
+		keys := req.Keys[start:min(start+segment, len(req.Keys))]
+		var encoded []json.RawMessage
+		if encoded, err = encodeKeys(keys); err != nil {
+			return
+		}
+		var complete []batch
+		for i, k := range keys {
+			n := len(encoded[i]) + 1
+			if len(current.keys) == size || (len(current.keys) > 0 && current.size+n > MaxBatchBytes) {
+				complete = append(complete, current)
+				current = batch{}
+			}
+			current.hashes = append(current.hashes, k.Hash)
+			current.keys = append(current.keys, encoded[i])
+			current.size += n
+		}
+		if len(current.keys) == size { // full: the next key starts another
+			complete = append(complete, current)
+			current = batch{}
+		}
+		if !q.publish(complete) {
+			return
+		}
+	}
+	if len(current.keys) > 0 {
+		q.publish([]batch{current})
+	}
+}
+
+// publish adds encoded batches; false once the senders need no more.
+func (q *batchQueue) publish(batches []batch) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.batches = append(q.batches, batches...)
+	q.changed.Broadcast()
+	return !q.stop
+}
+
+// end says that no more batches will come, and why, if a key could not be
+// encoded.
+func (q *batchQueue) end(err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.err, q.ended = err, true
+	q.changed.Broadcast()
+}
+
+// wait waits until batch i is encoded, or no more will come; ok is false
+// then, with the error that stopped them (nil after the last batch).
+func (q *batchQueue) wait(i int) (_ batch, ok bool, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i >= len(q.batches) && !q.ended {
+		q.changed.Wait()
+	}
+	if i < len(q.batches) {
+		return q.batches[i], true, nil
+	}
+	return batch{}, false, q.err
+}
+
+// sent forgets the encoded keys of batch i: the batch is done with them.
+func (q *batchQueue) sent(i int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.batches[i].keys = nil
+}
+
+// total is how many batches there are, once they are all encoded; waiting
+// for that takes moments, as encoding runs far ahead of sending.
+func (q *batchQueue) total() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for !q.ended {
+		q.changed.Wait()
+	}
+	return len(q.batches)
+}
+
+// encoded is how many batches are encoded so far, and whether that is all.
+func (q *batchQueue) encoded() (int, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.batches), q.ended
+}
+
+// finish stops the encoding and waits for it, for the batches' hashes.
+func (q *batchQueue) finish() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.stop = true
+	for !q.ended {
+		q.changed.Wait()
+	}
+}
+
+// keysIn counts the keys of batches [0, n).
+func (q *batchQueue) keysIn(n int) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	count := 0
+	for _, b := range q.batches[:n] {
+		count += len(b.hashes)
+	}
+	return count
+}
+
+// encodeKeys encodes keys for the wire, on every CPU at once (one CPU takes
+// half a second for 100,000 keys). The error is the first key's, in order,
+// that cannot be sent.
 func encodeKeys(keys []Key) ([]json.RawMessage, error) {
 	encoded := make([]json.RawMessage, len(keys))
 	errs := make([]error, len(keys))
@@ -205,18 +326,21 @@ func encodeKey(k Key, buf []byte) (json.RawMessage, []byte, error) {
 
 // Migrate sends the keys in batches, up to req.Parallel requests at a time,
 // and returns what Unkey answered for every hash. Once a batch fails after its
-// retries, or ctx is cancelled, no further batch starts; the batches already
-// in flight are waited for, so the result still holds every key ID that came
-// back.
+// retries, a key cannot be encoded, or ctx is cancelled, no further batch
+// starts; the batches already in flight are waited for, so the result still
+// holds every key ID that came back.
 func (c *Client) Migrate(ctx context.Context, req MigrateRequest) (MigrateResult, error) {
 	res := MigrateResult{KeyIDs: make(map[string]string, len(req.Keys))}
-	batches, err := req.plan()
-	if err != nil {
+	if err := req.checkUnique(); err != nil {
 		return res, err
 	}
-	m := &migration{client: c, req: req, batches: batches, res: &res}
+	if len(req.Keys) == 0 {
+		return res, nil
+	}
+	q := queueBatches(req)
+	m := &migration{client: c, req: req, batches: q, res: &res}
 	var wg sync.WaitGroup
-	for range min(max(req.Parallel, 1), len(batches)) {
+	for range max(req.Parallel, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -224,7 +348,10 @@ func (c *Client) Migrate(ctx context.Context, req MigrateRequest) (MigrateResult
 		}()
 	}
 	wg.Wait()
-	res.NotSent = appendHashes(res.NotSent, batches[m.next:]...)
+	q.finish()
+	for _, k := range req.Keys[q.keysIn(m.next):] {
+		res.NotSent = append(res.NotSent, k.Hash)
+	}
 	return res, m.err
 }
 
@@ -232,7 +359,7 @@ func (c *Client) Migrate(ctx context.Context, req MigrateRequest) (MigrateResult
 type migration struct {
 	client  *Client
 	req     MigrateRequest
-	batches []batch
+	batches *batchQueue
 
 	mu   sync.Mutex // guards everything below, and serialises the callbacks
 	next int        // the first batch not started
@@ -243,36 +370,42 @@ type migration struct {
 
 func (m *migration) work(ctx context.Context) {
 	for {
-		i, ok := m.take(ctx)
+		i, b, ok := m.take(ctx)
 		if !ok {
 			return
 		}
-		outcome := MigrateResult{KeyIDs: make(map[string]string, len(m.batches[i].hashes))}
-		err := m.client.migrateBatch(ctx, m.req, m.batches[i], &outcome)
-		m.record(ctx, i, outcome, err)
+		outcome := MigrateResult{KeyIDs: make(map[string]string, len(b.hashes))}
+		err := m.client.migrateBatch(ctx, m.req, b, &outcome)
+		m.batches.sent(i)
+		m.record(ctx, i, len(b.hashes), outcome, err)
 	}
 }
 
 // take starts the next batch, unless there is none or the call is stopping.
-func (m *migration) take(ctx context.Context) (int, bool) {
+func (m *migration) take(ctx context.Context) (int, batch, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.err != nil || m.next == len(m.batches) {
-		return 0, false
+	if m.err != nil {
+		return 0, batch{}, false
+	}
+	b, ok, err := m.batches.wait(m.next)
+	if !ok {
+		m.err = err // the key that could not be encoded, if any
+		return 0, batch{}, false
 	}
 	if ctx.Err() != nil {
-		m.err = fmt.Errorf("stopped before batch %d of %d: %w", m.next+1, len(m.batches), context.Cause(ctx))
-		return 0, false
+		m.err = fmt.Errorf("stopped before batch %d of %d: %w", m.next+1, m.batches.total(), context.Cause(ctx))
+		return 0, batch{}, false
 	}
 	i := m.next
 	m.next++
 	if m.req.BeforeBatch != nil {
-		m.req.BeforeBatch(appendHashes(nil, m.batches[i]))
+		m.req.BeforeBatch(appendHashes(nil, b))
 	}
-	return i, true
+	return i, b, true
 }
 
-func (m *migration) record(ctx context.Context, i int, outcome MigrateResult, err error) {
+func (m *migration) record(ctx context.Context, i, keys int, outcome MigrateResult, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.req.AfterBatch != nil {
@@ -281,15 +414,19 @@ func (m *migration) record(ctx context.Context, i int, outcome MigrateResult, er
 	m.res.merge(outcome)
 	if err != nil {
 		if m.err == nil {
-			m.err = fmt.Errorf("batch %d of %d: %w", i+1, len(m.batches), err)
+			m.err = fmt.Errorf("batch %d of %d: %w", i+1, m.batches.total(), err)
 		}
 		return
 	}
-	m.sent += len(m.batches[i].hashes)
-	tflog.Info(ctx, "Migrated a batch of keys", map[string]any{
-		"batch": i + 1, "batches": len(m.batches), "keys_sent": m.sent, "keys_total": len(m.req.Keys),
+	m.sent += keys
+	fields := map[string]any{
+		"batch": i + 1, "keys_sent": m.sent, "keys_total": len(m.req.Keys),
 		"migrated": len(m.res.KeyIDs), "failed": len(m.res.Failed) + len(m.res.Unconfirmed),
-	})
+	}
+	if n, all := m.batches.encoded(); all { // else still being encoded: not worth waiting for
+		fields["batches"] = n
+	}
+	tflog.Info(ctx, "Migrated a batch of keys", fields)
 }
 
 func (r *MigrateResult) merge(o MigrateResult) {
@@ -319,7 +456,7 @@ func (c *Client) migrateBatch(ctx context.Context, req MigrateRequest, batch bat
 	var answer *components.V2KeysMigrateKeysResponseBody
 	outcome, err := c.call(ctx, op, func(ctx context.Context) error {
 		// The SDK sends the request and reads the answer, but the body is the
-		// one encoded in plan(): see Key.toWire.
+		// one encoded by queueBatches: see Key.toWire.
 		// The transport reads the answer itself when it can
 		// (decodeMigrateAnswerFast), and the SDK then decodes an empty one.
 		resp, err := c.sdk.Keys.MigrateKeys(withFastMigrateAnswer(withBody(ctx, body)), components.V2KeysMigrateKeysRequestBody{

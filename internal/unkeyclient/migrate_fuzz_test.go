@@ -6,6 +6,14 @@ import (
 	"testing"
 )
 
+// allBatches is every batch queueBatches encodes for req, or the error
+// that stopped it.
+func allBatches(req MigrateRequest) ([]batch, error) {
+	q := queueBatches(req)
+	q.total()
+	return q.batches, q.err
+}
+
 // Batches keep every key once and in order, never hold more than the batch
 // size, and never pass MaxBatchBytes.
 func FuzzPlanBatches(f *testing.F) {
@@ -26,8 +34,8 @@ func FuzzPlanBatches(f *testing.F) {
 				keys[i].Meta = map[string]any{"blob": string(make([]byte, metaBytes))}
 			}
 		}
-		req := MigrateRequest{Keys: keys, BatchSize: int(batchSize)}
-		batches, err := req.plan()
+		req := MigrateRequest{Keys: keys, BatchSize: int(batchSize), Parallel: int(seed % 5)}
+		batches, err := allBatches(req)
 		if err != nil {
 			return // a single key over the cap is refused, not split
 		}
