@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -187,33 +188,8 @@ func TestSchemaFloorUpgradeHandsTheStoredJSONBack(t *testing.T) {
 // benchmark, each plan accepted by Terraform as valid, the no-op plan empty,
 // and the state holding what the configuration says.
 func TestAccSchemaFloorRunsEveryStep(t *testing.T) {
-	acctest.RequireAcc(t)
-	if _, err := acctest.EnsureTerraformCLI(); err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	floorDir, err := floorPluginDir(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := newDataset(5, 1, mixFull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &tfRunner{tb: &benchTB{root: root}, floorDir: floorDir, limits: limits{timeout: 5 * time.Minute}, keep: true, log: t.Logf}
-	res := r.runSchemaFloor(d, inputKeys)
-	if res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	for name, s := range map[string]stepResult{"apply": res.Apply, "plan": res.Plan, "add": res.Add, "change": res.Change} {
-		if !s.ok() || s.Prov.Procs == 0 {
-			t.Errorf("%s: ok %v, %d provider processes measured", name, s.ok(), s.Prov.Procs)
-		}
-	}
-	b, err := os.ReadFile(filepath.Join(root, "n5-keys-schema-floor", "terraform.tfstate"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	d, b := runSchemaFloorOfFive(t, inputKeys)
 	var st struct {
 		Resources []struct {
 			Instances []struct {
@@ -242,33 +218,8 @@ func TestAccSchemaFloorRunsEveryStep(t *testing.T) {
 // as the provider's would, so that its plans cost Terraform what the
 // provider's state does.
 func TestAccSchemaFloorRunsEveryStep_keysFile(t *testing.T) {
-	acctest.RequireAcc(t)
-	if _, err := acctest.EnsureTerraformCLI(); err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	floorDir, err := floorPluginDir(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := newDataset(5, 1, mixFull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &tfRunner{tb: &benchTB{root: root}, floorDir: floorDir, limits: limits{timeout: 5 * time.Minute}, keep: true, log: t.Logf}
-	res := r.runSchemaFloor(d, inputKeysFile)
-	if res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	for name, s := range map[string]stepResult{"apply": res.Apply, "plan": res.Plan, "add": res.Add, "change": res.Change} {
-		if !s.ok() || s.Prov.Procs == 0 {
-			t.Errorf("%s: ok %v, %d provider processes measured", name, s.ok(), s.Prov.Procs)
-		}
-	}
-	b, err := os.ReadFile(filepath.Join(root, "n5-keys_file-schema-floor", "terraform.tfstate"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	d, b := runSchemaFloorOfFive(t, inputKeysFile)
 	var st struct {
 		Resources []struct {
 			Instances []struct {
@@ -296,4 +247,39 @@ func TestAccSchemaFloorRunsEveryStep_keysFile(t *testing.T) {
 			t.Errorf("no key ID for hash %s in key_ids_json %s", k.Hash, a.KeyIDsJSON)
 		}
 	}
+}
+
+// runSchemaFloorOfFive runs every step of the schema floor for input on 5
+// generated keys through the real Terraform CLI, checks that each step ran
+// and was measured, and returns the dataset and the final state file.
+func runSchemaFloorOfFive(t *testing.T, input string) (*dataset, []byte) {
+	t.Helper()
+	acctest.RequireAcc(t)
+	if _, err := acctest.EnsureTerraformCLI(); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	floorDir, err := floorPluginDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := newDataset(5, 1, mixFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &tfRunner{tb: &benchTB{root: root}, floorDir: floorDir, limits: limits{timeout: 5 * time.Minute}, keep: true, log: t.Logf}
+	res := r.runSchemaFloor(d, input)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	for name, s := range map[string]stepResult{"apply": res.Apply, "plan": res.Plan, "add": res.Add, "change": res.Change} {
+		if !s.ok() || s.Prov.Procs == 0 {
+			t.Errorf("%s: ok %v, %d provider processes measured", name, s.ok(), s.Prov.Procs)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(root, fmt.Sprintf("n5-%s-schema-floor", input), "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, b
 }

@@ -84,64 +84,50 @@ func (c *CountingServers) Reset() {
 	}
 }
 
+// sum adds up one count over every server made so far.
+func (c *CountingServers) sum(count func(*countingServer) *atomic.Int64) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n int64
+	for _, s := range c.servers {
+		n += count(s).Load()
+	}
+	return n
+}
+
 // Counts is how many refreshes and plans were served since the last Reset,
 // and how many of them without the keys map.
 func (c *CountingServers) Counts() (reads, readShortcuts, plans, planShortcuts int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, s := range c.servers {
-		reads += s.reads.Load()
-		readShortcuts += s.shortcuts.reads.Load()
-		plans += s.plans.Load()
-		planShortcuts += s.shortcuts.plans.Load()
-	}
-	return reads, readShortcuts, plans, planShortcuts
+	return c.sum(func(s *countingServer) *atomic.Int64 { return &s.reads }),
+		c.sum(func(s *countingServer) *atomic.Int64 { return &s.shortcuts.reads }),
+		c.sum(func(s *countingServer) *atomic.Int64 { return &s.plans }),
+		c.sum(func(s *countingServer) *atomic.Int64 { return &s.shortcuts.plans })
 }
 
 // ApplyCounts is how many applies were served since the last Reset, and
 // how many of them without the keys map.
 func (c *CountingServers) ApplyCounts() (applies, applyShortcuts int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, s := range c.servers {
-		applies += s.applies.Load()
-		applyShortcuts += s.shortcuts.applies.Load()
-	}
-	return applies, applyShortcuts
+	return c.sum(func(s *countingServer) *atomic.Int64 { return &s.applies }),
+		c.sum(func(s *countingServer) *atomic.Int64 { return &s.shortcuts.applies })
 }
 
 // ValidationCounts is how many validations were served since the last
 // Reset, and how many of them validated the keys map apart from the
 // framework.
 func (c *CountingServers) ValidationCounts() (validations, validationShortcuts int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, s := range c.servers {
-		validations += s.validations.Load()
-		validationShortcuts += s.shortcuts.validations.Load()
-	}
-	return validations, validationShortcuts
+	return c.sum(func(s *countingServer) *atomic.Int64 { return &s.validations }),
+		c.sum(func(s *countingServer) *atomic.Int64 { return &s.shortcuts.validations })
 }
 
 // UpgradeCounts is how many state upgrades were served since the last
 // Reset, and how many of them without the framework.
 func (c *CountingServers) UpgradeCounts() (upgrades, upgradeShortcuts int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, s := range c.servers {
-		upgrades += s.upgrades.Load()
-		upgradeShortcuts += s.shortcuts.upgrades.Load()
-	}
-	return upgrades, upgradeShortcuts
+	return c.sum(func(s *countingServer) *atomic.Int64 { return &s.upgrades }),
+		c.sum(func(s *countingServer) *atomic.Int64 { return &s.shortcuts.upgrades })
 }
 
 // HeldKeyIDsCount is how many refreshes and plans were served since the
 // last Reset with key_ids_json held from the framework.
-func (c *CountingServers) HeldKeyIDsCount() (held int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, s := range c.servers {
-		held += s.shortcuts.heldKeyIDs.Load()
-	}
-	return held
+func (c *CountingServers) HeldKeyIDsCount() int64 {
+	return c.sum(func(s *countingServer) *atomic.Int64 { return &s.shortcuts.heldKeyIDs })
 }
