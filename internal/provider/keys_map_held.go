@@ -119,37 +119,16 @@ func spliced(b []byte, start, end int, with []byte) []byte {
 }
 
 // attributeSpan is where the value of the top-level attribute name lies in
-// dv's msgpack, [start, end), read as peekKeysNull reads; false when dv is
-// not a known object holding it.
+// dv's msgpack, [start, end); false when dv is not a known object holding
+// it.
 func attributeSpan(dv *tfprotov6.DynamicValue, name string) (start, end int, ok bool) {
-	if dv == nil || dv.JSON != nil || dv.MsgPack == nil {
+	at, ok := findAttribute(dv, name)
+	if !ok {
 		return 0, 0, false
 	}
-	data := dv.MsgPack
-	r := bytes.NewReader(data)
-	dec := msgpack.NewDecoder(r)
-	n, err := dec.DecodeMapLen()
-	if err != nil || n < 0 {
-		return 0, 0, false
-	}
-	for range n {
-		key, err := dec.DecodeString()
-		if err != nil {
-			return 0, 0, false
-		}
-		code, err := dec.PeekCode()
-		if err != nil {
-			return 0, 0, false
-		}
-		start := len(data) - r.Len()
-		if err := skipValue(dec, r, data, code); err != nil {
-			return 0, 0, false
-		}
-		if key == name {
-			return start, len(data) - r.Len(), true
-		}
-	}
-	return 0, 0, false
+	start = at.start()
+	end, ok = at.end()
+	return start, end, ok
 }
 
 // readHoldingKeyIDs serves a refresh of a state without a keys map with

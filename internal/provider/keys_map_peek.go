@@ -33,32 +33,67 @@ func peekKeysNull(dv *tfprotov6.DynamicValue) (null, ok bool) {
 	if dv == nil || dv.JSON != nil || dv.MsgPack == nil {
 		return false, false
 	}
-	r := bytes.NewReader(dv.MsgPack)
-	dec := msgpack.NewDecoder(r)
-	if code, err := dec.PeekCode(); err == nil && code == msgpcode.Nil {
+	if len(dv.MsgPack) > 0 && dv.MsgPack[0] == msgpcode.Nil {
 		return true, true
 	}
-	n, err := dec.DecodeMapLen()
-	if err != nil || n < 0 {
+	at, ok := findAttribute(dv, "keys")
+	if !ok {
 		return false, false
 	}
+	return at.code == msgpcode.Nil, true
+}
+
+// attributeAt is where a top-level attribute's value starts in an encoded
+// object, and the reader positioned there.
+type attributeAt struct {
+	dec  *msgpack.Decoder
+	r    *bytes.Reader
+	data []byte
+	code byte // the value's first byte
+}
+
+// start is the offset of the value in data.
+func (a attributeAt) start() int { return len(a.data) - a.r.Len() }
+
+// end is the offset just past the value, found by skipping it.
+func (a attributeAt) end() (int, bool) {
+	if err := skipValue(a.dec, a.r, a.data, a.code); err != nil {
+		return 0, false
+	}
+	return len(a.data) - a.r.Len(), true
+}
+
+// findAttribute reads the object dv encodes as tftypes does in msgpack (a
+// map from attribute name to value) up to the value of the attribute name,
+// skipping every value before it; false when dv is not a known object
+// holding it, or cannot be read that way.
+func findAttribute(dv *tfprotov6.DynamicValue, name string) (attributeAt, bool) {
+	if dv == nil || dv.JSON != nil || dv.MsgPack == nil {
+		return attributeAt{}, false
+	}
+	r := bytes.NewReader(dv.MsgPack)
+	dec := msgpack.NewDecoder(r)
+	n, err := dec.DecodeMapLen()
+	if err != nil || n < 0 {
+		return attributeAt{}, false
+	}
 	for range n {
-		name, err := dec.DecodeString()
+		key, err := dec.DecodeString()
 		if err != nil {
-			return false, false
+			return attributeAt{}, false
 		}
 		code, err := dec.PeekCode()
 		if err != nil {
-			return false, false
+			return attributeAt{}, false
 		}
-		if name == "keys" {
-			return code == msgpcode.Nil, true
+		if key == name {
+			return attributeAt{dec: dec, r: r, data: dv.MsgPack, code: code}, true
 		}
 		if err := skipValue(dec, r, dv.MsgPack, code); err != nil {
-			return false, false
+			return attributeAt{}, false
 		}
 	}
-	return false, false
+	return attributeAt{}, false
 }
 
 // skipValue skips the value starting with code. The decoder reads straight
